@@ -1,0 +1,168 @@
+"""Tables of the store of record.
+
+The schema is owned by the migrations in ``index/migrations``; these classes mirror it and a test
+checks that they agree (``alembic check``-style comparison in tests/index/test_migrations.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Source(Base):
+    """Where documents come from: a crawler (``3gpp_tdocs``) or local import (``local``)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Run(Base):
+    """One crawl or import run: the run ledger."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # import | crawl
+    source: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # running | succeeded | failed | interrupted
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    args: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+
+
+class Document(Base):
+    """A document's identity (source + number) and its current metadata."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("source_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    number: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(String(40))
+    group_name: Mapped[str | None] = mapped_column(String(100))
+    meeting: Mapped[str | None] = mapped_column(String(100))
+    spec: Mapped[str | None] = mapped_column(String(100))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Version(Base):
+    """One distinct content of a document; ``content_hash`` is over its normalised text."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("document_id", "content_hash"),
+        UniqueConstraint("document_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(100))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    release: Mapped[str | None] = mapped_column(String(40))
+    doc_date: Mapped[dt.date | None] = mapped_column(Date)
+    origin: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    section_count: Mapped[int] = mapped_column(Integer)
+    char_count: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SectionRow(Base):
+    """A clause of a version, in document order."""
+
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("version_id", "ord"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    ord: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str | None] = mapped_column(String(100))
+    heading: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Change(Base):
+    """Append-only change log: what the matcher and the alerts consume, in id order.
+
+    Database triggers (see the first migration) refuse UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_document_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))  # document_added | version_added
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class IndexQueue(Base):
+    """Versions whose search-index entry is not yet up to date.
+
+    Written in the same transaction as the version, removed once the search index has it, so a
+    crash or an unavailable index never loses an update: it is caught up on the next drain.
+    """
+
+    __tablename__ = "index_queue"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True, autoincrement=False)
+    enqueued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,475 @@
+"""The store of record: documents, versions, sections, runs and the change log.
+
+Every write that belongs together happens in one transaction: a new version, its sections, its
+change-log entry and its index-queue row are committed together or not at all, so a crash at any
+point leaves either the old state or the new one, and running the same input again completes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import socket
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crawlers.items import Section, StandardDocument
+from index import migrate
+from index.db import make_engine
+from index.models import Change, Document, IndexQueue, Run, SectionRow, Source, Version, utcnow
+from index.search.base import IndexSection, IndexVersion
+
+Outcome = Literal["new_document", "new_version", "unchanged"]
+
+
+@dataclass(slots=True)
+class ClauseChanges:
+    """Which sections differ from the previous version, by clause key (number, else heading)."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"added": self.added, "removed": self.removed, "modified": self.modified}
+
+
+@dataclass(slots=True)
+class IngestResult:
+    outcome: Outcome
+    document_id: int
+    version_id: int
+    seq: int
+    changes: ClauseChanges | None = None
+
+
+class StoreError(Exception):
+    """Base of the store's errors."""
+
+
+class SchemaOutdated(StoreError):
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(
+            f"the store's schema is at revision {current or 'none'}, this sepwatch needs {head}; "
+            "run `sepwatch init` or enable store.auto_migrate"
+        )
+
+
+def normalise_for_hash(text: str) -> str:
+    """Whitespace-insensitive canonical form: reflowed or re-split text hashes the same."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def content_hash(sections: Sequence[Section]) -> str:
+    return _hashes(sections)[0]
+
+
+def _hashes(sections: Sequence[Section]) -> tuple[str, list[str]]:
+    """The version's content hash and each section's hash, normalising each text only once."""
+    whole = hashlib.sha256()
+    per_section: list[str] = []
+    for s in sections:
+        heading = normalise_for_hash(s.heading) if s.heading else ""
+        text = normalise_for_hash(s.text).encode()
+        per_section.append(hashlib.sha256(heading.encode() + b"\n" + text).hexdigest())
+        if s.number:
+            whole.update(normalise_for_hash(s.number).encode() + b" ")
+        if heading:
+            whole.update(heading.encode() + b" ")
+        if text:
+            whole.update(text + b" ")
+    return whole.hexdigest(), per_section
+
+
+def _clause_key(number: str | None, heading: str | None, ord_: int) -> str:
+    return number or heading or f"#{ord_ + 1}"
+
+
+class Store:
+    """Access to the store of record; one instance per process, sessions per unit of work."""
+
+    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        if auto_migrate:
+            migrate.upgrade(self.engine)
+        else:
+            current, head = migrate.current_revision(self.engine), migrate.head_revision(self.engine)
+            if current != head:
+                raise SchemaOutdated(current, head)
+        self._source_ids: dict[str, int] = {}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction, committed on success; ``write`` takes the write lock first.
+
+        On SQLite, a writer that starts with BEGIN IMMEDIATE waits for the lock (busy timeout)
+        instead of failing when another process commits between its read and its write.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sepwatch_write=write)
+            with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+                yield session
+                session.flush()
+
+    # --- sources and runs --------------------------------------------------------------------
+
+    def source_id(self, session: Session, name: str) -> int:
+        if name in self._source_ids:
+            return self._source_ids[name]
+        sid = session.scalar(select(Source.id).where(Source.name == name))
+        if sid is None:
+            source = Source(name=name)
+            session.add(source)
+            session.flush()
+            sid = source.id
+        self._source_ids[name] = sid
+        return sid
+
+    def start_run(self, kind: str, source: str | None, args: dict[str, Any]) -> int:
+        with self.session(write=True) as s:
+            run = Run(
+                kind=kind,
+                source=source,
+                status="running",
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                args=args,
+                counts={},
+                errors=[],
+            )
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, int], errors: list[dict[str, str]]) -> None:
+        with self.session(write=True) as s:
+            s.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(status=status, counts=counts, errors=errors, finished_at=utcnow())
+            )
+
+    def mark_interrupted_runs(self) -> list[Run]:
+        """Runs left ``running`` by a process that is gone: mark them ``interrupted`` and return them.
+
+        A run counts as gone when it was started on this host by a pid that no longer exists; runs
+        of other hosts are left alone (they may share a PostgreSQL store with us).
+        """
+        host = socket.gethostname()
+        with self.session(write=True) as s:
+            runs = list(s.scalars(select(Run).where(Run.status == "running", Run.host == host)))
+            gone = [r for r in runs if r.pid is None or (r.pid != os.getpid() and not _pid_alive(r.pid))]
+            for r in gone:
+                r.status = "interrupted"
+                r.finished_at = utcnow()
+            return gone
+
+    def recent_runs(self, limit: int = 10) -> list[Run]:
+        with self.session() as s:
+            return list(s.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def ingest(self, doc: StandardDocument, run_id: int | None = None) -> IngestResult:
+        """Store ``doc``: a new document, a new version of it, or nothing when its text is unchanged.
+
+        Idempotent: ingesting the same content twice gives ``unchanged`` the second time. Safe
+        against a concurrent writer ingesting the same document (the loser retries once).
+        """
+        try:
+            return self._ingest(doc, run_id)
+        except IntegrityError:
+            # Another process stored the same document or version between our read and write.
+            self._source_ids.clear()
+            return self._ingest(doc, run_id)
+
+    def _ingest(self, doc: StandardDocument, run_id: int | None) -> IngestResult:
+        digest, hashes = _hashes(doc.sections)
+        with self.session(write=True) as s:
+            source_id = self.source_id(s, doc.source)
+            document = s.scalar(select(Document).where(Document.source_id == source_id, Document.number == doc.number))
+            now = utcnow()
+            previous: Version | None = None
+            if document is None:
+                document = Document(source_id=source_id, number=doc.number, version_count=0, created_at=now)
+                s.add(document)
+                outcome: Outcome = "new_document"
+            else:
+                existing = s.scalar(
+                    select(Version).where(Version.document_id == document.id, Version.content_hash == digest)
+                )
+                if existing is not None:
+                    if self._update_metadata(document, doc):
+                        document.updated_at = now
+                        _enqueue(s, existing.id)
+                    return IngestResult("unchanged", document.id, existing.id, existing.seq)
+                previous = s.scalar(
+                    select(Version).where(Version.document_id == document.id).order_by(Version.seq.desc()).limit(1)
+                )
+                outcome = "new_version"
+            self._update_metadata(document, doc)
+            document.version_count += 1
+            document.updated_at = now
+            s.flush()
+            version = Version(
+                document_id=document.id,
+                seq=document.version_count,
+                label=doc.version_label,
+                content_hash=digest,
+                title=doc.title,
+                release=doc.release,
+                doc_date=doc.date,
+                origin=doc.origin,
+                meta=doc.metadata,
+                section_count=len(doc.sections),
+                char_count=sum(len(x.text) for x in doc.sections),
+                run_id=run_id,
+                created_at=now,
+            )
+            s.add(version)
+            s.flush()
+            if doc.sections:
+                # Core executemany: the ORM's bulk path costs several times more per row.
+                s.connection().execute(
+                    SectionRow.__table__.insert(),
+                    [
+                        {
+                            "version_id": version.id,
+                            "ord": i,
+                            "number": x.number,
+                            "heading": x.heading,
+                            "text": x.text,
+                            "text_hash": h,
+                        }
+                        for i, (x, h) in enumerate(zip(doc.sections, hashes, strict=True))
+                    ],
+                )
+            clause_changes = None
+            details: dict[str, Any] = {"seq": version.seq, "sections": len(doc.sections)}
+            if previous is not None:
+                clause_changes = self._diff(s, previous.id, doc.sections, hashes)
+                details.update(previous_version_id=previous.id, clauses=clause_changes.as_dict())
+            s.add(
+                Change(
+                    kind="document_added" if outcome == "new_document" else "version_added",
+                    document_id=document.id,
+                    version_id=version.id,
+                    run_id=run_id,
+                    details=details,
+                    at=now,
+                )
+            )
+            _enqueue(s, version.id)
+            return IngestResult(outcome, document.id, version.id, version.seq, clause_changes)
+
+    @staticmethod
+    def _update_metadata(document: Document, doc: StandardDocument) -> bool:
+        """Current metadata follows the latest crawl; returns whether anything changed."""
+        values = {
+            "kind": doc.kind,
+            "title": doc.title,
+            "body": doc.body,
+            "group_name": doc.group,
+            "meeting": doc.meeting,
+            "spec": doc.spec,
+            "meta": doc.metadata,
+        }
+        changed = False
+        for key, value in values.items():
+            if getattr(document, key, None) != value:
+                setattr(document, key, value)
+                changed = True
+        return changed
+
+    @staticmethod
+    def _diff(s: Session, previous_id: int, sections: Sequence[Section], hashes: list[str]) -> ClauseChanges:
+        old = {
+            _clause_key(n, h, o): th
+            for o, n, h, th in s.execute(
+                select(SectionRow.ord, SectionRow.number, SectionRow.heading, SectionRow.text_hash).where(
+                    SectionRow.version_id == previous_id
+                )
+            )
+        }
+        new = {_clause_key(x.number, x.heading, i): h for i, (x, h) in enumerate(zip(sections, hashes, strict=True))}
+        return ClauseChanges(
+            added=[k for k in new if k not in old],
+            removed=[k for k in old if k not in new],
+            modified=[k for k in new if k in old and old[k] != new[k]],
+        )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def pending_index(self, limit: int) -> list[int]:
+        with self.session() as s:
+            return list(s.scalars(select(IndexQueue.version_id).order_by(IndexQueue.version_id).limit(limit)))
+
+    def pending_index_count(self) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(IndexQueue)) or 0
+
+    def index_done(self, version_ids: Sequence[int]) -> None:
+        with self.session(write=True) as s:
+            s.execute(IndexQueue.__table__.delete().where(IndexQueue.version_id.in_(version_ids)))
+
+    def index_failed(self, version_ids: Sequence[int], error: str) -> None:
+        with self.session(write=True) as s:
+            s.execute(
+                update(IndexQueue)
+                .where(IndexQueue.version_id.in_(version_ids))
+                .values(attempts=IndexQueue.attempts + 1, last_error=error[:2000])
+            )
+
+    def index_versions(self, version_ids: Sequence[int]) -> list[IndexVersion]:
+        """The versions as the search index needs them (facets from document and version)."""
+        if not version_ids:
+            return []
+        with self.session() as s:
+            rows = s.execute(
+                select(Version, Document, Source.name)
+                .join(Document, Document.id == Version.document_id)
+                .join(Source, Source.id == Document.source_id)
+                .where(Version.id.in_(version_ids))
+            ).all()
+            sections: dict[int, list[IndexSection]] = {v.id: [] for v, _, _ in rows}
+            for vid, ord_, number, heading, text in s.execute(
+                select(SectionRow.version_id, SectionRow.ord, SectionRow.number, SectionRow.heading, SectionRow.text)
+                .where(SectionRow.version_id.in_(version_ids))
+                .order_by(SectionRow.version_id, SectionRow.ord)
+            ):
+                sections[vid].append(IndexSection(ord_, number, heading, text))
+            return [
+                IndexVersion(
+                    version_id=v.id,
+                    document_id=d.id,
+                    seq=v.seq,
+                    source=source,
+                    number=d.number,
+                    kind=d.kind,
+                    title=v.title or d.title,
+                    body=d.body,
+                    group=d.group_name,
+                    meeting=d.meeting,
+                    release=v.release,
+                    spec=d.spec,
+                    date=v.doc_date,
+                    label=v.label,
+                    sections=sections[v.id],
+                )
+                for v, d, source in rows
+            ]
+
+    def all_version_ids(self, batch: int = 1000) -> Iterator[list[int]]:
+        last = 0
+        while True:
+            with self.session() as s:
+                ids = list(s.scalars(select(Version.id).where(Version.id > last).order_by(Version.id).limit(batch)))
+            if not ids:
+                return
+            yield ids
+            last = ids[-1]
+
+    def enqueue_all(self) -> int:
+        """Queue every version for indexing (the start of ``reindex``); returns how many."""
+        with self.session(write=True) as s:
+            s.execute(IndexQueue.__table__.delete())
+            s.execute(
+                insert(IndexQueue).from_select(
+                    ["version_id", "enqueued_at", "attempts"],
+                    select(Version.id, func.current_timestamp(), 0),
+                )
+            )
+            return s.scalar(select(func.count()).select_from(IndexQueue)) or 0
+
+    def export_versions(self, source: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every version with its document's metadata and its sections, oldest first, streamed."""
+        for ids in self.all_version_ids(batch=200):
+            with self.session() as s:
+                query = (
+                    select(Version, Document, Source.name)
+                    .join(Document, Document.id == Version.document_id)
+                    .join(Source, Source.id == Document.source_id)
+                    .where(Version.id.in_(ids))
+                    .order_by(Version.id)
+                )
+                if source:
+                    query = query.where(Source.name == source)
+                rows = s.execute(query).all()
+                secs: dict[int, list[dict[str, Any]]] = {v.id: [] for v, _, _ in rows}
+                for vid, number, heading, text in s.execute(
+                    select(SectionRow.version_id, SectionRow.number, SectionRow.heading, SectionRow.text)
+                    .where(SectionRow.version_id.in_(list(secs)))
+                    .order_by(SectionRow.version_id, SectionRow.ord)
+                ):
+                    secs[vid].append({"number": number, "heading": heading, "text": text})
+                for v, d, src in rows:
+                    yield {
+                        "source": src,
+                        "number": d.number,
+                        "kind": d.kind,
+                        "document_id": d.id,
+                        "version_id": v.id,
+                        "version": v.seq,
+                        "label": v.label,
+                        "title": v.title,
+                        "body": d.body,
+                        "group": d.group_name,
+                        "meeting": d.meeting,
+                        "release": v.release,
+                        "spec": d.spec,
+                        "date": v.doc_date.isoformat() if v.doc_date else None,
+                        "origin": v.origin,
+                        "content_hash": v.content_hash,
+                        "created_at": _iso(v.created_at),
+                        "metadata": v.meta,
+                        "sections": secs[v.id],
+                    }
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            return {
+                name: s.scalar(select(func.count()).select_from(model)) or 0
+                for name, model in (
+                    ("sources", Source),
+                    ("documents", Document),
+                    ("versions", Version),
+                    ("sections", SectionRow),
+                    ("changes", Change),
+                    ("index_pending", IndexQueue),
+                )
+            }
+
+    def changes_since(self, after_id: int = 0, limit: int = 1000) -> list[Change]:
+        with self.session() as s:
+            return list(s.scalars(select(Change).where(Change.id > after_id).order_by(Change.id).limit(limit)))
+
+
+def _enqueue(s: Session, version_id: int) -> None:
+    if s.get(IndexQueue, version_id) is None:
+        s.add(IndexQueue(version_id=version_id, attempts=0, enqueued_at=utcnow()))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

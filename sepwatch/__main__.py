@@ -1,0 +1,3 @@
+from sepwatch.cli import main
+
+main()

@@ -1,0 +1,341 @@
+"""The ``sepwatch`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from config import ConfigError, Settings, load_settings, starter_yaml
+from index import migrate
+from index.search.base import SearchError, SearchFilters, SearchQuery, SearchResult
+from sepwatch import __version__, logs
+from sepwatch.app import App
+
+# Batches at least this large get a progress bar (when stderr is a terminal).
+PROGRESS_MIN_FILES = 20
+
+
+class Context:
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(f"configuration: {exc}") from exc
+            logs.configure(self._settings.logging.level, self._settings.logging.format)
+        return self._settings
+
+    @contextmanager
+    def app(self) -> Iterator[App]:
+        app = App.open(self.settings)
+        try:
+            yield app
+        finally:
+            app.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Configuration file (default: $SEPWATCH_CONFIG, ./sepwatch.yaml, ~/.config/sepwatch/sepwatch.yaml).",
+)
+@click.version_option(__version__, prog_name="sepwatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """sepwatch: standards, patents and the claims that link them."""
+    ctx.obj = Context(config_path)
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing configuration file.")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False), default="sepwatch.yaml")
+@pass_ctx
+def init(ctx: Context, path: Path, force: bool) -> None:
+    """Write a commented starter configuration to PATH and create the store."""
+    if path.exists() and not force:
+        click.echo(f"kept the existing configuration {path} (use --force to overwrite)")
+    else:
+        path.write_text(starter_yaml(), encoding="utf-8")
+        click.echo(f"wrote the starter configuration {path}")
+    if ctx.config_path is None:
+        ctx.config_path = path
+    with ctx.app() as app:
+        counts = app.store.counts()
+        click.echo(f"store ready: {app.settings.redacted_store_url()} ({counts['documents']} documents)")
+        click.echo(f"search index ready: {app.search.name} ({app.search.counts()['sections']} sections)")
+
+
+@cli.command()
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Run the service until stopped (Ctrl-C or SIGTERM)."""
+    from sepwatch.service import serve
+
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with ctx.app() as app:
+        serve(app, stop)
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", default="local", show_default=True, help="Source name the documents are filed under.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on large batches on a terminal).")
+@pass_ctx
+def import_(ctx: Context, paths: tuple[Path, ...], source: str, progress: bool | None) -> None:
+    """Import local files and folders: one line per file, exit status 1 if any was rejected."""
+    from sepwatch.importing import FileReport, expand, import_paths
+
+    total = sum(1 for _ in expand(paths))
+    show_bar = progress if progress is not None else (total >= PROGRESS_MIN_FILES and sys.stderr.isatty())
+    with ctx.app() as app:
+        if show_bar:
+            with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+
+                def report(r: FileReport) -> None:
+                    bar.update(1)
+                    if r.status == "rejected":
+                        click.echo(_terminal_safe(r.line()))
+
+                summary = import_paths(app, paths, source=source, on_report=report)
+        else:
+            summary = import_paths(app, paths, source=source, on_report=lambda r: click.echo(_terminal_safe(r.line())))
+    click.echo(
+        f"{len(summary.reports)} files: {summary.count('imported')} imported, "
+        f"{summary.count('unchanged')} unchanged, {summary.count('rejected')} rejected",
+        err=True,
+    )
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@click.option("--source", multiple=True, help="Only this source (repeatable).")
+@click.option("--kind", multiple=True, help="Only this kind: text, markdown, html, pdf, tdoc, spec… (repeatable).")
+@click.option("--body", multiple=True, help="Only this standards body, e.g. 3GPP, IETF (repeatable).")
+@click.option("--group", multiple=True, help="Only this working group, e.g. RAN1 (repeatable).")
+@click.option("--meeting", multiple=True, help="Only this meeting, e.g. RAN1#122-bis (repeatable).")
+@click.option("--release", multiple=True, help="Only this release, e.g. Rel-18 (repeatable).")
+@click.option("--spec", multiple=True, help="Only this specification, e.g. 'TS 38.331' (repeatable).")
+@click.option("--from", "date_from", callback=_date, help="Documents dated on or after YYYY-MM-DD.")
+@click.option("--to", "date_to", callback=_date, help="Documents dated on or before YYYY-MM-DD.")
+@click.option("--all-versions", is_flag=True, help="Search every version, not only the latest of each document.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--facets", is_flag=True, help="Also count the hits per source, kind, body, group, meeting, release, spec.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (snippets are HTML: escaped, matches in <mark>).")
+@pass_ctx
+def search(ctx: Context, query: tuple[str, ...], as_json: bool, **opts: Any) -> None:
+    """Search everything collected.
+
+    QUERY: words (all must match), "exact phrase", OR between alternatives, -word to exclude,
+    word* for a prefix. Chinese works as typed: 专利, 标准必要专利.
+    """
+    filters = SearchFilters(
+        **{k: tuple(opts.pop(k)) for k in ("source", "kind", "body", "group", "meeting", "release", "spec")},
+        date_from=opts.pop("date_from"),
+        date_to=opts.pop("date_to"),
+    )
+    q = SearchQuery(text=" ".join(query), filters=filters, **opts)
+    with ctx.app() as app:
+        try:
+            result = app.search.search(q)
+        except SearchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(_result_json(result), ensure_ascii=False, indent=2))
+    else:
+        _print_result(result, q)
+
+
+def _result_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "total": result.total,
+        "hits": [
+            {
+                **{k: getattr(h, k) for k in ("document_id", "version_id", "source", "number", "kind", "title")},
+                **{k: getattr(h, k) for k in ("body", "group", "meeting", "release", "spec", "label")},
+                "date": h.date.isoformat() if h.date else None,
+                "score": round(h.score, 4),
+                "matched_sections": h.matched_sections,
+                "sections": [
+                    {"ord": s.ord, "number": s.number, "heading": s.heading, "snippet": s.snippet, "score": round(s.score, 4)}
+                    for s in h.sections
+                ],
+            }
+            for h in result.hits
+        ],
+        "facets": {k: [{"value": v, "count": n} for v, n in vals] for k, vals in result.facets.items()},
+    }
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _terminal_safe(text: str) -> str:
+    """Text from documents may hold escape sequences: never let them reach the terminal."""
+    return _CONTROL.sub("", text)
+
+
+def _snippet_for_terminal(snippet_html: str) -> str:
+    parts: list[str] = []
+    pos = 0
+    for m in _MARK.finditer(snippet_html):
+        parts.append(_terminal_safe(html.unescape(snippet_html[pos : m.start()])))
+        parts.append(click.style(_terminal_safe(html.unescape(m.group(1))), bold=True, fg="yellow"))
+        pos = m.end()
+    parts.append(_terminal_safe(html.unescape(snippet_html[pos:])))
+    return "".join(parts)
+
+
+def _print_result(result: SearchResult, query: SearchQuery) -> None:
+    if not result.hits:
+        click.echo("no documents found")
+        return
+    first = query.offset + 1
+    click.echo(f"{result.total} documents; showing {first}–{query.offset + len(result.hits)}")
+    for i, h in enumerate(result.hits, start=first):
+        facets = " · ".join(str(x) for x in (h.kind, h.body, h.group, h.meeting, h.release, h.spec, h.date) if x)
+        click.echo("")
+        click.echo(click.style(f"{i}. {_terminal_safe(h.source)}:{_terminal_safe(h.number)}", bold=True) + f"  [{facets}]")
+        if h.title:
+            click.echo(f"   {_terminal_safe(h.title)}")
+        for s in h.sections:
+            where = " ".join(x for x in (s.number, s.heading) if x) or f"section {s.ord + 1}"
+            click.echo(f"   § {_terminal_safe(where)}: {_snippet_for_terminal(s.snippet)}")
+        if h.matched_sections > len(h.sections):
+            click.echo(f"   (+{h.matched_sections - len(h.sections)} more matching sections)")
+    for name, values in result.facets.items():
+        if values:
+            click.echo(f"\n{name}: " + ", ".join(f"{_terminal_safe(v)} ({n})" for v, n in values))
+
+
+@cli.group()
+def export() -> None:
+    """Export what the store holds."""
+
+
+@export.command("documents")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default stdout).")
+@click.option("--source", help="Only this source.")
+@pass_ctx
+def export_documents(ctx: Context, fmt: str, output: Path | None, source: str | None) -> None:
+    """Every document version with its metadata and sections, one JSON object per line."""
+    with ctx.app() as app:
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+        try:
+            n = 0
+            for record in app.store.export_versions(source=source):
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                n += 1
+        finally:
+            if output:
+                out.close()
+    click.echo(f"exported {n} versions", err=True)
+
+
+@cli.command()
+@pass_ctx
+def reindex(ctx: Context) -> None:
+    """Rebuild the search index from the store of record."""
+    with ctx.app() as app:
+        n = app.indexer.rebuild()
+        counts = app.search.counts()
+    click.echo(f"reindexed {n} versions: {counts['documents']} documents, {counts['sections']} sections")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Configuration, store, search index and recent runs at a glance."""
+    settings = ctx.settings
+    with ctx.app() as app:
+        info: dict[str, Any] = {
+            "version": __version__,
+            "config_file": str(settings.config_file) if settings.config_file else None,
+            "data_dir": str(settings.data_dir),
+            "store": {
+                "url": settings.redacted_store_url(),
+                "schema": migrate.current_revision(app.store.engine),
+                "schema_head": migrate.head_revision(app.store.engine),
+                **app.store.counts(),
+            },
+            "search": {"backend": app.search.name, **app.search.counts()},
+            "runs": [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "source": r.source,
+                    "status": r.status,
+                    "started_at": r.started_at.isoformat() if r.started_at else None,
+                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                    "counts": r.counts,
+                }
+                for r in app.store.recent_runs(10)
+            ],
+        }
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    store, search_ = info["store"], info["search"]
+    click.echo(f"sepwatch {info['version']}")
+    click.echo(f"config:  {info['config_file'] or '(none: built-in defaults)'}")
+    click.echo(f"data:    {info['data_dir']}")
+    up_to_date = "up to date" if store["schema"] == store["schema_head"] else f"needs {store['schema_head']}"
+    click.echo(f"store:   {store['url']} (schema {store['schema']}, {up_to_date})")
+    click.echo(
+        f"         {store['documents']} documents, {store['versions']} versions, "
+        f"{store['sections']} sections, {store['changes']} changes"
+    )
+    click.echo(
+        f"search:  {search_['backend']}: {search_['documents']} documents, {search_['sections']} sections; "
+        f"{store['index_pending']} versions waiting to be indexed"
+    )
+    click.echo("runs:" if info["runs"] else "runs:    none yet")
+    for r in info["runs"]:
+        counts = ", ".join(f"{k} {v}" for k, v in r["counts"].items())
+        click.echo(f"  #{r['id']} {r['kind']} {r['source'] or ''} {r['status']} {r['started_at']}  {counts}")
+
+
+def main() -> None:
+    cli(prog_name="sepwatch")

@@ -1,0 +1,139 @@
+"""The starter configuration and the list of keys, both generated from the schema."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from config import Settings, all_setting_keys, load_settings, starter_yaml
+from config.loader import env_var_name
+from config.schema import section_model, user_fields
+
+COMMENTED_SETTING = re.compile(r"^(\s*)# ([a-z_]+):(.*)$")
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for key, value in data.items():
+        keys += _flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else [prefix + key]
+    return keys
+
+
+def _uncommented(text: str) -> str:
+    """The starter with every "# key: example" line (the last line of its block) switched on."""
+    lines = [*text.splitlines(), ""]
+    return "\n".join(
+        COMMENTED_SETTING.sub(r"\1\2:\3", line) if not following.strip() else line
+        for line, following in itertools.pairwise(lines)
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    return {"HOME": str(tmp_path / "home")}
+
+
+def test_all_setting_keys() -> None:
+    assert all_setting_keys() == [
+        "data_dir",
+        "store.url",
+        "store.auto_migrate",
+        "search.backend",
+        "search.sqlite_path",
+        "import.max_file_mb",
+        "import.pdf_max_pages",
+        "import.index_batch_sections",
+        "logging.level",
+        "logging.format",
+    ]
+
+
+def test_all_setting_keys_follows_the_schema() -> None:
+    def walk(model: type[BaseModel], prefix: str) -> list[str]:
+        keys: list[str] = []
+        for key, field in user_fields(model).items():
+            sub = section_model(field)
+            keys += walk(sub, f"{prefix}{key}.") if sub else [prefix + key]
+        return keys
+
+    assert all_setting_keys() == walk(Settings, "")
+    assert "config_file" not in all_setting_keys()
+
+
+@pytest.mark.parametrize("extra", [{}, {"XDG_DATA_HOME": "/xdg/data"}])
+def test_starter_loads_to_the_defaults(tmp_path: Path, env: dict[str, str], extra: dict[str, str]) -> None:
+    path = tmp_path / "sepwatch.yaml"
+    path.write_text(starter_yaml(), encoding="utf-8")
+    from_starter = load_settings(path, env={**env, **extra})
+    defaults = load_settings(env={**env, **extra})
+    assert from_starter.config_file == path
+    assert defaults.config_file is None
+    assert from_starter.model_dump() == defaults.model_dump()
+
+
+def test_starter_shows_every_key_with_a_valid_value(tmp_path: Path, env: dict[str, str]) -> None:
+    text = _uncommented(starter_yaml())
+    assert sorted(_flatten(yaml.safe_load(text))) == sorted(all_setting_keys())
+    path = tmp_path / "uncommented.yaml"
+    path.write_text(text, encoding="utf-8")
+    load_settings(path, env=env)  # every example is itself a valid value
+
+
+def _documented_settings(text: str) -> dict[str, str]:
+    """Dotted key → the comment block above it, read from the starter's layout."""
+    found: dict[str, str] = {}
+    section = ""
+    comment: list[str] = []
+    lines = [*text.splitlines(), ""]
+    for line, following in itertools.pairwise(lines):
+        setting = re.match(r"^(\s*)(?:# )?([a-z_]+):", line)
+        # a commented-out setting is the last line of its block; other "# word:" lines are prose
+        if setting is not None and (not line.lstrip().startswith("#") or not following.strip()):
+            indent, key = setting.groups()
+            if not indent and line == f"{key}:":
+                section = key
+            else:
+                found[f"{section}.{key}" if indent else key] = " ".join(comment)
+            comment = []
+        elif line.strip():
+            comment.append(line.strip().removeprefix("#").strip())
+        else:
+            comment = []
+    return found
+
+
+@pytest.mark.parametrize("key", all_setting_keys())
+def test_starter_documents_every_key_under_its_section(key: str) -> None:
+    model: type[BaseModel] = Settings
+    *sections, leaf = key.split(".")
+    for section in sections:
+        sub = section_model(user_fields(model)[section])
+        assert sub is not None
+        model = sub
+    description = user_fields(model)[leaf].description or ""
+    assert description
+    assert description in _documented_settings(starter_yaml())[key]
+
+
+def test_unset_settings_are_commented_out_with_an_example() -> None:
+    text = starter_yaml()
+    assert "  # url: postgresql+psycopg://user@host/sepwatch" in text.splitlines()
+    assert "# data_dir: ~/.local/share/sepwatch" in text.splitlines()
+    assert "  max_file_mb: 200" in text.splitlines()
+
+
+def test_starter_header_explains_environment_overrides() -> None:
+    header = starter_yaml().split("\n\n# ")[0]
+    assert "SEPWATCH_" in header
+    assert env_var_name("store.url") == "SEPWATCH_STORE__URL"
+    assert "SEPWATCH_STORE__URL=" in header
+    assert "SEPWATCH_IMPORT__MAX_FILE_MB=" in header
+    assert all(line.startswith("#") or not line for line in header.splitlines())
