@@ -23,27 +23,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config import load_settings  # noqa: E402
-from index.search.base import SearchQuery  # noqa: E402
-from sepwatch.app import App  # noqa: E402
-from sepwatch.importing import import_paths  # noqa: E402
+from config import load_settings
+from index.search.base import SearchQuery
+from sepwatch.app import App
+from sepwatch.importing import import_paths
 
 EN_WORDS = """
-the a of to and in for is be by on with that shall may UE gNB cell network terminal base station message
-RRC configuration reconfiguration procedure timer paging beam measurement report resource block uplink
-downlink channel carrier bandwidth part slot symbol subcarrier spacing PDCCH PDSCH PUSCH PUCCH SSB CSI
-reference signal handover mobility connection release establishment security key integrity ciphering
-layer protocol entity MAC PDU header field value indicator bitmap index parameter set list element
-transmission reception power control feedback acknowledgement HARQ retransmission scheduling grant
-request response capability feature group band combination frequency range numerology sidelink relay
-positioning location estimate accuracy latency reliability energy saving sleep wake discontinuous cycle
-""".split()
+the a of to and in for is be by on with that shall may UE gNB cell network terminal base station
+message RRC configuration reconfiguration procedure timer paging beam measurement report resource
+block uplink downlink channel carrier bandwidth part slot symbol subcarrier spacing PDCCH PDSCH
+PUSCH PUCCH SSB CSI reference signal handover mobility connection release establishment security key
+integrity ciphering layer protocol entity MAC PDU header field value indicator bitmap index
+parameter set list element transmission reception power control feedback acknowledgement HARQ
+retransmission scheduling grant request response capability feature group band combination frequency
+range numerology sidelink relay positioning location estimate accuracy latency reliability energy
+saving sleep wake discontinuous cycle
+""".split()  # noqa: SIM905 - a word list reads better as text
 ZH_WORDS = """
-终端 基站 网络 消息 配置 过程 定时器 寻呼 波束 测量 报告 资源 上行 下行 信道 载波 带宽 时隙 符号
-参考信号 切换 移动性 连接 释放 建立 安全 密钥 完整性 加密 协议 实体 数据 传输 接收 功率 控制 反馈
-调度 授权 请求 响应 能力 特征 频率 范围 侧行链路 中继 定位 精度 时延 可靠性 节能 睡眠 唤醒 周期
-专利 标准 权利要求 技术方案 实施例 发明 申请 审查 必要 许可 所述 其特征在于 包括 用于 根据 确定 指示
-""".split()
+终端 基站 网络 消息 配置 过程 定时器 寻呼 波束 测量 报告 资源 上行 下行 信道 载波 带宽 时隙 符号 参考信号 切换 移动性 连接 释放 建立 安全 密钥 完整性 加密 协议 实体 数据
+传输 接收 功率 控制 反馈 调度 授权 请求 响应 能力 特征 频率 范围 侧行链路 中继 定位 精度 时延 可靠性 节能 睡眠 唤醒 周期 专利 标准 权利要求 技术方案 实施例 发明 申请 审查
+必要 许可 所述 其特征在于 包括 用于 根据 确定 指示
+""".split()  # noqa: SIM905 - a word list reads better as text
 PUNCT_ZH = "，。；、"
 
 
@@ -107,7 +107,7 @@ def queries(rng: random.Random, n: int, terms: int) -> list[str]:
 
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -154,14 +154,18 @@ def main() -> None:
                 qs = queries(rng, args.queries, n_terms)
                 for q in qs[:5]:  # warm both caches the same way
                     app.search.search(SearchQuery(q, limit=10))
-                    bare.execute("SELECT rowid, rank FROM bare WHERE bare MATCH ? ORDER BY rank LIMIT 10", (q,)).fetchall()
+                    bare.execute(
+                        "SELECT rowid, rank FROM bare WHERE bare MATCH ? ORDER BY rank LIMIT 10", (q,)
+                    ).fetchall()
                 ours_ms, bare_ms = [], []
                 for q in qs:
                     t0 = time.perf_counter()
                     app.search.search(SearchQuery(q, limit=10))
                     ours_ms.append((time.perf_counter() - t0) * 1000)
                     t0 = time.perf_counter()
-                    bare.execute("SELECT rowid, rank FROM bare WHERE bare MATCH ? ORDER BY rank LIMIT 10", (q,)).fetchall()
+                    bare.execute(
+                        "SELECT rowid, rank FROM bare WHERE bare MATCH ? ORDER BY rank LIMIT 10", (q,)
+                    ).fetchall()
                     bare_ms.append((time.perf_counter() - t0) * 1000)
                 o50, o95 = statistics.median(ours_ms), percentile(ours_ms, 95)
                 b50, b95 = statistics.median(bare_ms), percentile(bare_ms, 95)

@@ -17,15 +17,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crawlers.items import Section, StandardDocument
 from index import migrate
 from index.db import make_engine
+from index.faults import checkpoint
 from index.models import Change, Document, IndexQueue, Run, SectionRow, Source, Version, utcnow
 from index.search.base import IndexSection, IndexVersion
+
+# Core table: sections go in with executemany, the ORM's bulk path costs several times more per row.
+SECTIONS: Table = SectionRow.__table__  # type: ignore[assignment]
 
 Outcome = Literal["new_document", "new_version", "unchanged"]
 
@@ -153,7 +157,9 @@ class Store:
             s.flush()
             return run.id
 
-    def finish_run(self, run_id: int, status: str, counts: dict[str, int], errors: list[dict[str, str]]) -> None:
+    def finish_run(
+        self, run_id: int, status: str, counts: dict[str, int], errors: list[dict[str, str]]
+    ) -> None:
         with self.session(write=True) as s:
             s.execute(
                 update(Run)
@@ -199,7 +205,9 @@ class Store:
         digest, hashes = _hashes(doc.sections)
         with self.session(write=True) as s:
             source_id = self.source_id(s, doc.source)
-            document = s.scalar(select(Document).where(Document.source_id == source_id, Document.number == doc.number))
+            document = s.scalar(
+                select(Document).where(Document.source_id == source_id, Document.number == doc.number)
+            )
             now = utcnow()
             previous: Version | None = None
             if document is None:
@@ -216,7 +224,10 @@ class Store:
                         _enqueue(s, existing.id)
                     return IngestResult("unchanged", document.id, existing.id, existing.seq)
                 previous = s.scalar(
-                    select(Version).where(Version.document_id == document.id).order_by(Version.seq.desc()).limit(1)
+                    select(Version)
+                    .where(Version.document_id == document.id)
+                    .order_by(Version.seq.desc())
+                    .limit(1)
                 )
                 outcome = "new_version"
             self._update_metadata(document, doc)
@@ -241,9 +252,8 @@ class Store:
             s.add(version)
             s.flush()
             if doc.sections:
-                # Core executemany: the ORM's bulk path costs several times more per row.
                 s.connection().execute(
-                    SectionRow.__table__.insert(),
+                    insert(SECTIONS),
                     [
                         {
                             "version_id": version.id,
@@ -272,6 +282,8 @@ class Store:
                 )
             )
             _enqueue(s, version.id)
+            s.flush()
+            checkpoint("store-before-commit")
             return IngestResult(outcome, document.id, version.id, version.seq, clause_changes)
 
     @staticmethod
@@ -303,7 +315,10 @@ class Store:
                 )
             )
         }
-        new = {_clause_key(x.number, x.heading, i): h for i, (x, h) in enumerate(zip(sections, hashes, strict=True))}
+        new = {
+            _clause_key(x.number, x.heading, i): h
+            for i, (x, h) in enumerate(zip(sections, hashes, strict=True))
+        }
         return ClauseChanges(
             added=[k for k in new if k not in old],
             removed=[k for k in old if k not in new],
@@ -322,7 +337,7 @@ class Store:
 
     def index_done(self, version_ids: Sequence[int]) -> None:
         with self.session(write=True) as s:
-            s.execute(IndexQueue.__table__.delete().where(IndexQueue.version_id.in_(version_ids)))
+            s.execute(delete(IndexQueue).where(IndexQueue.version_id.in_(version_ids)))
 
     def index_failed(self, version_ids: Sequence[int], error: str) -> None:
         with self.session(write=True) as s:
@@ -345,7 +360,13 @@ class Store:
             ).all()
             sections: dict[int, list[IndexSection]] = {v.id: [] for v, _, _ in rows}
             for vid, ord_, number, heading, text in s.execute(
-                select(SectionRow.version_id, SectionRow.ord, SectionRow.number, SectionRow.heading, SectionRow.text)
+                select(
+                    SectionRow.version_id,
+                    SectionRow.ord,
+                    SectionRow.number,
+                    SectionRow.heading,
+                    SectionRow.text,
+                )
                 .where(SectionRow.version_id.in_(version_ids))
                 .order_by(SectionRow.version_id, SectionRow.ord)
             ):
@@ -375,7 +396,9 @@ class Store:
         last = 0
         while True:
             with self.session() as s:
-                ids = list(s.scalars(select(Version.id).where(Version.id > last).order_by(Version.id).limit(batch)))
+                ids = list(
+                    s.scalars(select(Version.id).where(Version.id > last).order_by(Version.id).limit(batch))
+                )
             if not ids:
                 return
             yield ids
@@ -384,11 +407,11 @@ class Store:
     def enqueue_all(self) -> int:
         """Queue every version for indexing (the start of ``reindex``); returns how many."""
         with self.session(write=True) as s:
-            s.execute(IndexQueue.__table__.delete())
+            s.execute(delete(IndexQueue))
             s.execute(
                 insert(IndexQueue).from_select(
                     ["version_id", "enqueued_at", "attempts"],
-                    select(Version.id, func.current_timestamp(), 0),
+                    select(Version.id, func.current_timestamp(), literal(0)),
                 )
             )
             return s.scalar(select(func.count()).select_from(IndexQueue)) or 0
@@ -453,7 +476,9 @@ class Store:
 
     def changes_since(self, after_id: int = 0, limit: int = 1000) -> list[Change]:
         with self.session() as s:
-            return list(s.scalars(select(Change).where(Change.id > after_id).order_by(Change.id).limit(limit)))
+            return list(
+                s.scalars(select(Change).where(Change.id > after_id).order_by(Change.id).limit(limit))
+            )
 
 
 def _enqueue(s: Session, version_id: int) -> None:

@@ -105,8 +105,12 @@ def run(ctx: Context) -> None:
 
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--source", default="local", show_default=True, help="Source name the documents are filed under.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on large batches on a terminal).")
+@click.option(
+    "--source", default="local", show_default=True, help="Source name the documents are filed under."
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: on large batches on a terminal)."
+)
 @pass_ctx
 def import_(ctx: Context, paths: tuple[Path, ...], source: str, progress: bool | None) -> None:
     """Import local files and folders: one line per file, exit status 1 if any was rejected."""
@@ -125,7 +129,9 @@ def import_(ctx: Context, paths: tuple[Path, ...], source: str, progress: bool |
 
                 summary = import_paths(app, paths, source=source, on_report=report)
         else:
-            summary = import_paths(app, paths, source=source, on_report=lambda r: click.echo(_terminal_safe(r.line())))
+            summary = import_paths(
+                app, paths, source=source, on_report=lambda r: click.echo(_terminal_safe(r.line()))
+            )
     click.echo(
         f"{len(summary.reports)} files: {summary.count('imported')} imported, "
         f"{summary.count('unchanged')} unchanged, {summary.count('rejected')} rejected",
@@ -147,7 +153,9 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 @cli.command()
 @click.argument("query", nargs=-1)
 @click.option("--source", multiple=True, help="Only this source (repeatable).")
-@click.option("--kind", multiple=True, help="Only this kind: text, markdown, html, pdf, tdoc, spec… (repeatable).")
+@click.option(
+    "--kind", multiple=True, help="Only this kind: text, markdown, html, pdf, tdoc, spec… (repeatable)."
+)
 @click.option("--body", multiple=True, help="Only this standards body, e.g. 3GPP, IETF (repeatable).")
 @click.option("--group", multiple=True, help="Only this working group, e.g. RAN1 (repeatable).")
 @click.option("--meeting", multiple=True, help="Only this meeting, e.g. RAN1#122-bis (repeatable).")
@@ -155,14 +163,22 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 @click.option("--spec", multiple=True, help="Only this specification, e.g. 'TS 38.331' (repeatable).")
 @click.option("--from", "date_from", callback=_date, help="Documents dated on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", callback=_date, help="Documents dated on or before YYYY-MM-DD.")
-@click.option("--all-versions", is_flag=True, help="Search every version, not only the latest of each document.")
+@click.option(
+    "--all-versions", is_flag=True, help="Search every version, not only the latest of each document."
+)
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
-@click.option("--facets", is_flag=True, help="Also count the hits per source, kind, body, group, meeting, release, spec.")
-@click.option("--json", "as_json", is_flag=True, help="JSON output (snippets are HTML: escaped, matches in <mark>).")
+@click.option(
+    "--facets",
+    is_flag=True,
+    help="Also count the hits per source, kind, body, group, meeting, release, spec.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON output (snippets are HTML: escaped, matches in <mark>)."
+)
 @pass_ctx
-def search(ctx: Context, query: tuple[str, ...], as_json: bool, **opts: Any) -> None:
+def search(ctx: Context, /, query: tuple[str, ...], as_json: bool, **opts: Any) -> None:
     """Search everything collected.
 
     QUERY: words (all must match), "exact phrase", OR between alternatives, -word to exclude,
@@ -190,13 +206,22 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
         "total": result.total,
         "hits": [
             {
-                **{k: getattr(h, k) for k in ("document_id", "version_id", "source", "number", "kind", "title")},
+                **{
+                    k: getattr(h, k)
+                    for k in ("document_id", "version_id", "source", "number", "kind", "title")
+                },
                 **{k: getattr(h, k) for k in ("body", "group", "meeting", "release", "spec", "label")},
                 "date": h.date.isoformat() if h.date else None,
                 "score": round(h.score, 4),
                 "matched_sections": h.matched_sections,
                 "sections": [
-                    {"ord": s.ord, "number": s.number, "heading": s.heading, "snippet": s.snippet, "score": round(s.score, 4)}
+                    {
+                        "ord": s.ord,
+                        "number": s.number,
+                        "heading": s.heading,
+                        "snippet": s.snippet,
+                        "score": round(s.score, 4),
+                    }
                     for s in h.sections
                 ],
             }
@@ -233,9 +258,14 @@ def _print_result(result: SearchResult, query: SearchQuery) -> None:
     first = query.offset + 1
     click.echo(f"{result.total} documents; showing {first}–{query.offset + len(result.hits)}")
     for i, h in enumerate(result.hits, start=first):
-        facets = " · ".join(str(x) for x in (h.kind, h.body, h.group, h.meeting, h.release, h.spec, h.date) if x)
+        facets = " · ".join(
+            str(x) for x in (h.kind, h.body, h.group, h.meeting, h.release, h.spec, h.date) if x
+        )
         click.echo("")
-        click.echo(click.style(f"{i}. {_terminal_safe(h.source)}:{_terminal_safe(h.number)}", bold=True) + f"  [{facets}]")
+        click.echo(
+            click.style(f"{i}. {_terminal_safe(h.source)}:{_terminal_safe(h.number)}", bold=True)
+            + f"  [{facets}]"
+        )
         if h.title:
             click.echo(f"   {_terminal_safe(h.title)}")
         for s in h.sections:
@@ -255,7 +285,9 @@ def export() -> None:
 
 @export.command("documents")
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default stdout).")
+@click.option(
+    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default stdout)."
+)
 @click.option("--source", help="Only this source.")
 @pass_ctx
 def export_documents(ctx: Context, fmt: str, output: Path | None, source: str | None) -> None:

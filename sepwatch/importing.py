@@ -78,6 +78,13 @@ def import_paths(
     on_report: Callable[[FileReport], None] | None = None,
 ) -> ImportSummary:
     files = list(expand(paths))
+    for run in app.store.mark_interrupted_runs():
+        log.warning(
+            "run %d (%s, pid %s) was interrupted; its work is completed by this one",
+            run.id,
+            run.kind,
+            run.pid,
+        )
     run_id = app.store.start_run("import", source, {"paths": [str(p) for p in paths], "files": len(files)})
     app.indexer.drain()  # what an earlier, interrupted run stored but did not index
     reports: list[FileReport] = []
@@ -122,12 +129,16 @@ def import_file(app: App, path: Path, number: str, source: str, run_id: int) -> 
         return FileReport(path, "rejected", exc.reason)
     except Exception as exc:  # a bug in an importer must not stop the batch either
         log.exception("importing %s failed", path)
-        return FileReport(path, "rejected", f"internal error while reading the file: {type(exc).__name__}: {exc}")
+        return FileReport(
+            path, "rejected", f"internal error while reading the file: {type(exc).__name__}: {exc}"
+        )
     results = []
     for item in items:
         results.append(app.store.ingest(item, run_id))
         checkpoint("after-store-commit")
-    new_sections = sum(len(i.sections) for i, r in zip(items, results, strict=True) if r.outcome != "unchanged")
+    new_sections = sum(
+        len(i.sections) for i, r in zip(items, results, strict=True) if r.outcome != "unchanged"
+    )
     return FileReport(path, _status(results), _describe(importer.kind, items, results), results, new_sections)
 
 
@@ -135,7 +146,9 @@ def _read(path: Path, max_mb: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_mb * 1024 * 1024:
-            raise RejectedInput(f"too large: {size / 1048576:.1f} MiB, the limit is {max_mb} MiB (import.max_file_mb)")
+            raise RejectedInput(
+                f"too large: {size / 1048576:.1f} MiB, the limit is {max_mb} MiB (import.max_file_mb)"
+            )
         with path.open("rb") as f:
             data = f.read(max_mb * 1024 * 1024 + 1)
     except FileNotFoundError:
@@ -158,13 +171,19 @@ def _status(results: list[IngestResult]) -> Status:
 def _describe(kind: str, items: list[StandardDocument], results: list[IngestResult]) -> str:
     if len(items) == 1:
         item, r = items[0], results[0]
-        what = {"new_document": "new document", "new_version": f"new version {r.seq}", "unchanged": "unchanged"}
+        what = {
+            "new_document": "new document",
+            "new_version": f"new version {r.seq}",
+            "unchanged": "unchanged",
+        }
         text = f"{kind}, {item.source}:{item.number}, {what[r.outcome]}, {len(item.sections)} sections"
         if r.changes:
             c = r.changes
             text += f" ({len(c.added)} added, {len(c.modified)} changed, {len(c.removed)} removed)"
         return text
-    tally = {o: sum(1 for r in results if r.outcome == o) for o in ("new_document", "new_version", "unchanged")}
+    tally = {
+        o: sum(1 for r in results if r.outcome == o) for o in ("new_document", "new_version", "unchanged")
+    }
     return (
         f"{kind}, {len(items)} documents: {tally['new_document']} new, "
         f"{tally['new_version']} new versions, {tally['unchanged']} unchanged"

@@ -33,7 +33,9 @@ def _pg_reachable() -> str | None:
         engine.dispose()
         return None
     except Exception as exc:
-        return f"PostgreSQL at {make_url(PG_ADMIN_URL).render_as_string(hide_password=True)} unreachable: {exc}"
+        return (
+            f"PostgreSQL at {make_url(PG_ADMIN_URL).render_as_string(hide_password=True)} unreachable: {exc}"
+        )
 
 
 _PG_PROBLEM: str | None = None
@@ -79,7 +81,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings_env(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Environment for a sepwatch process using ``store_url`` and a data dir under tmp_path."""
     monkeypatch.chdir(tmp_path)
-    return {"SEPWATCH_DATA_DIR": str(tmp_path / "data"), "SEPWATCH_STORE__URL": store_url}
+    return {
+        "SEPWATCH_DATA_DIR": str(tmp_path / "data"),
+        "SEPWATCH_STORE__URL": store_url,
+        "HOME": str(tmp_path),
+    }
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Markdown: sections at ATX and setext headings.
 
 Headings are found by a line scanner following CommonMark's block rules; a section's text is its
-Markdown source (after the heading line) up to the next heading of any level. ``#`` lines inside fenced or indented code, block quotes
-and list items are not section headings. YAML front matter is skipped; its ``title`` is the title.
+Markdown source (after the heading line) up to the next heading of any level. ``#`` lines inside
+fenced or indented code, block quotes and list items are not section headings. YAML front matter is skipped; its ``title`` is the title.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ _COLUMNS = {
     "spec": "spec",
 }
 
-_SCHEMA = f"""
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ver (
     version_id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL, seq INTEGER NOT NULL,
@@ -75,7 +75,9 @@ class SqliteFtsIndex(SearchIndex):
             if db.execute("SELECT count(*) FROM meta").fetchone()[0] == 0:
                 db.execute("INSERT INTO meta VALUES ('analysis_version', ?)", (ANALYSIS_VERSION,))
                 # The ``rank`` column: BM25 with headings weighing more than body text.
-                db.execute(f"INSERT INTO fts (fts, rank) VALUES ('rank', 'bm25({HEADING_WEIGHT}, {TEXT_WEIGHT})')")
+                db.execute(
+                    f"INSERT INTO fts (fts, rank) VALUES ('rank', 'bm25({HEADING_WEIGHT}, {TEXT_WEIGHT})')"
+                )
 
     # --- connection ------------------------------------------------------------------------
 
@@ -129,7 +131,10 @@ class SqliteFtsIndex(SearchIndex):
             db.executemany("INSERT INTO sec VALUES (?,?,?,?)", sec_rows)
             db.executemany(
                 "INSERT INTO fts (rowid, heading, body) VALUES (?,?,?)",
-                [(rowid, _heading(number, heading), index_text(text)) for rowid, number, heading, text in sec_rows],
+                [
+                    (rowid, _heading(number, heading), index_text(text))
+                    for rowid, number, heading, text in sec_rows
+                ],
             )
             self._update_latest(db, {v.document_id for v in versions})
 
@@ -244,7 +249,9 @@ class SqliteFtsIndex(SearchIndex):
         match: str,
     ) -> list[DocumentHit]:
         terms = parsed.positive_terms
-        best_sections: dict[int, list[tuple[int, float]]] = {vid: [(rowid, best)] for vid, best, rowid, *_ in rows}
+        best_sections: dict[int, list[tuple[int, float]]] = {
+            vid: [(rowid, best)] for vid, best, rowid, *_ in rows
+        }
         more = [vid for vid, _best, _rowid, matched, _total in rows if matched > 1]
         if query.sections_per_hit > 1 and more:
             # One pass over the matches of these versions only: rank is computed just for them.
@@ -285,7 +292,9 @@ class SqliteFtsIndex(SearchIndex):
         if match is None:
             db.execute(f"INSERT INTO hit_versions SELECT version_id FROM ver WHERE {where or '1'}", params)
         else:
-            restrict = f"AND (rowid >> {ORD_BITS}) IN (SELECT version_id FROM ver WHERE {where})" if where else ""
+            restrict = (
+                f"AND (rowid >> {ORD_BITS}) IN (SELECT version_id FROM ver WHERE {where})" if where else ""
+            )
             db.execute(
                 f"INSERT OR IGNORE INTO hit_versions SELECT rowid >> {ORD_BITS} FROM fts WHERE fts MATCH ? {restrict}",
                 [match, *params],
@@ -302,7 +311,9 @@ class SqliteFtsIndex(SearchIndex):
             ]
         return facets
 
-    def _browse(self, db: sqlite3.Connection, query: SearchQuery, where: str, params: list[Any]) -> SearchResult:
+    def _browse(
+        self, db: sqlite3.Connection, query: SearchQuery, where: str, params: list[Any]
+    ) -> SearchResult:
         """No query words: the filtered documents, newest first."""
         rows = db.execute(
             f"SELECT *, count(*) OVER () FROM ver WHERE {where or '1'} "
@@ -366,9 +377,23 @@ def _filter_sql(query: SearchQuery) -> tuple[str, list[Any]]:
 
 
 def _document_hit(ver: tuple[Any, ...], score: float, matched: int) -> DocumentHit:
-    (vid, doc_id, _seq, _latest, source, number, kind, title, body, grp, meeting, release, spec, date, label) = ver[
-        :15
-    ]
+    (
+        vid,
+        doc_id,
+        _seq,
+        _latest,
+        source,
+        number,
+        kind,
+        title,
+        body,
+        grp,
+        meeting,
+        release,
+        spec,
+        date,
+        label,
+    ) = ver[:15]
     return DocumentHit(
         document_id=doc_id,
         version_id=vid,

@@ -27,13 +27,17 @@ def version(doc_id: int, *texts: str | tuple[str, str], seq: int = 1, **facets: 
     for i, t in enumerate(texts):
         heading, body = t if isinstance(t, tuple) else (None, t)
         sections.append(IndexSection(i, str(i + 1), heading, body))
-    fields: dict[str, object] = dict(
-        source="local", number=f"DOC-{doc_id}", kind="text", title=f"Document {doc_id}", body=None, group=None,
-        meeting=None, release=None, spec=None, date=None, label=None,
-    )  # fmt: skip
+    fields: dict[str, object] = {
+        "source": "local", "number": f"DOC-{doc_id}", "kind": "text", "title": f"Document {doc_id}", "body": None,
+        "group": None, "meeting": None, "release": None, "spec": None, "date": None, "label": None,
+    }  # fmt: skip
     fields.update(facets)
     return IndexVersion(
-        version_id=next(_next_version), document_id=doc_id, seq=seq, sections=sections, **fields  # type: ignore[arg-type]
+        version_id=next(_next_version),
+        document_id=doc_id,
+        seq=seq,
+        sections=sections,
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -64,7 +68,9 @@ CHINESE = [
         ("基站 OR RRC", {"DOC-1", "DOC-4"}),
     ],
 )
-def test_chinese_words_of_two_or_more_characters_are_found(index: SearchIndex, query: str, expected: set[str]) -> None:
+def test_chinese_words_of_two_or_more_characters_are_found(
+    index: SearchIndex, query: str, expected: set[str]
+) -> None:
     index.add(CHINESE)
     assert set(numbers(index, query, limit=50)) == expected
 
@@ -92,11 +98,17 @@ def test_a_single_chinese_character_finds_words_it_starts(index: SearchIndex) ->
         ("R1-2506700", {"DOC-2"}),
     ],
 )
-def test_english_is_case_folded_stemmed_and_phrases_work(index: SearchIndex, query: str, expected: set[str]) -> None:
+def test_english_is_case_folded_stemmed_and_phrases_work(
+    index: SearchIndex, query: str, expected: set[str]
+) -> None:
     index.add(
         [
             version(1, "The UE sends a Message to the base station."),
-            version(2, "Configuration of the RRCReconfiguration per TS 38.331, see R1-2506700.", "station of the base"),
+            version(
+                2,
+                "Configuration of the RRCReconfiguration per TS 38.331, see R1-2506700.",
+                "station of the base",
+            ),
         ]
     )
     assert set(numbers(index, query)) == expected
@@ -104,7 +116,26 @@ def test_english_is_case_folded_stemmed_and_phrases_work(index: SearchIndex, que
 
 @pytest.mark.parametrize(
     "query",
-    ['"', '""', "*", "(", ")", "NEAR(a b)", "a:b", "col:text", "^a", "AND", "OR OR", "-", "--x", "'", "\\", "a\x00b", "{}", "+"],
+    [
+        '"',
+        '""',
+        "*",
+        "(",
+        ")",
+        "NEAR(a b)",
+        "a:b",
+        "col:text",
+        "^a",
+        "AND",
+        "OR OR",
+        "-",
+        "--x",
+        "'",
+        "\\",
+        "a\x00b",
+        "{}",
+        "+",
+    ],
 )
 def test_any_user_input_is_a_valid_query(index: SearchIndex, query: str) -> None:
     index.add([version(1, "plain text with a b and x")])
@@ -115,8 +146,12 @@ def test_any_user_input_is_a_valid_query(index: SearchIndex, query: str) -> None
 def test_documents_rank_by_their_best_section(index: SearchIndex) -> None:
     index.add(
         [
-            version(1, "nothing here", "handover handover handover procedure for the handover", "more filler text"),
-            version(2, "a handover is mentioned once among many other words about cells and beams and timers"),
+            version(
+                1, "nothing here", "handover handover handover procedure for the handover", "more filler text"
+            ),
+            version(
+                2, "a handover is mentioned once among many other words about cells and beams and timers"
+            ),
             version(3, "unrelated"),
         ]
     )
@@ -130,7 +165,9 @@ def test_heading_matches_weigh_more_than_body_matches(index: SearchIndex) -> Non
     index.add(
         [
             version(1, ("Introduction", "this clause says how paging works for idle devices in the network")),
-            version(2, ("Paging", "this clause says how the procedure works for idle devices in the network")),
+            version(
+                2, ("Paging", "this clause says how the procedure works for idle devices in the network")
+            ),
         ]
     )
     assert numbers(index, "paging") == ["DOC-2", "DOC-1"]
@@ -145,7 +182,9 @@ def test_sections_per_hit_returns_the_best_sections_of_a_document(index: SearchI
 
 
 def test_snippets_are_escaped_then_highlighted(index: SearchIndex) -> None:
-    index.add([version(1, 'Title <script>alert("x")</script> & <b>bold</b> 专利<img src=x onerror=alert(1)>')])
+    index.add(
+        [version(1, 'Title <script>alert("x")</script> & <b>bold</b> 专利<img src=x onerror=alert(1)>')]
+    )
     [hit] = index.search(SearchQuery("script OR bold OR 专利")).hits
     snip = hit.sections[0].snippet
     assert "<script" not in snip and "<b>" not in snip and "<img" not in snip
@@ -276,7 +315,9 @@ def test_pagination_and_total(index: SearchIndex) -> None:
         ("5G", {"DOC-5", "DOC-6"}),
     ],
 )
-def test_single_characters_and_mixed_chinese_english(index: SearchIndex, query: str, expected: set[str]) -> None:
+def test_single_characters_and_mixed_chinese_english(
+    index: SearchIndex, query: str, expected: set[str]
+) -> None:
     index.add(
         [
             version(2, "审查请求"),

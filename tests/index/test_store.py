@@ -14,8 +14,12 @@ from index.models import Change, Document, IndexQueue, Run, SectionRow, Version
 from index.store import Store, content_hash
 
 
-def doc(number: str = "R1-2500001", *sections: tuple[str | None, str | None, str], **kw: object) -> StandardDocument:
-    secs = [Section(n, h, t) for n, h, t in sections] or [Section("1", "Scope", "The UE shall send a message.")]
+def doc(
+    number: str = "R1-2500001", *sections: tuple[str | None, str | None, str], **kw: object
+) -> StandardDocument:
+    secs = [Section(n, h, t) for n, h, t in sections] or [
+        Section("1", "Scope", "The UE shall send a message.")
+    ]
     fields: dict[str, object] = {"source": "3gpp_tdocs", "number": number, "kind": "tdoc", "title": "A TDoc"}
     fields.update(kw)
     return StandardDocument(sections=secs, **fields)  # type: ignore[arg-type]
@@ -36,7 +40,9 @@ def test_new_document_then_unchanged_then_new_version(store: Store) -> None:
     assert again.outcome == "unchanged"
     assert again.version_id == first.version_id
 
-    second = store.ingest(doc("R1-1", ("1", "Scope", "alpha"), ("2", "Procedure", "gamma"), ("3", "New", "delta")))
+    second = store.ingest(
+        doc("R1-1", ("1", "Scope", "alpha"), ("2", "Procedure", "gamma"), ("3", "New", "delta"))
+    )
     assert second.outcome == "new_version" and second.seq == 2
     assert second.document_id == first.document_id
     assert second.changes is not None
@@ -45,7 +51,9 @@ def test_new_document_then_unchanged_then_new_version(store: Store) -> None:
     with store.session() as s:
         assert s.scalar(select(Document.version_count).where(Document.id == first.document_id)) == 2
         assert [v.seq for v in s.scalars(select(Version).order_by(Version.seq))] == [1, 2]
-        texts = s.scalars(select(SectionRow.text).where(SectionRow.version_id == second.version_id).order_by(SectionRow.ord))
+        texts = s.scalars(
+            select(SectionRow.text).where(SectionRow.version_id == second.version_id).order_by(SectionRow.ord)
+        )
         assert list(texts) == ["alpha", "gamma", "delta"]
 
 
@@ -72,13 +80,18 @@ def test_metadata_change_without_new_text_updates_document_but_not_versions(stor
     with store.session() as s:
         d = s.get(Document, first.document_id)
         assert d is not None and d.title == "New title" and d.meeting == "RAN1#120bis"
-        assert s.scalar(select(Version.id).where(Version.document_id == d.id).order_by(Version.id.desc())) == first.version_id
+        assert (
+            s.scalar(select(Version.id).where(Version.document_id == d.id).order_by(Version.id.desc()))
+            == first.version_id
+        )
 
 
 def test_change_log_records_new_documents_and_versions_with_changed_clauses(store: Store) -> None:
     store.ingest(doc("S2-1", ("5.1", "General", "one"), ("5.2", "Detail", "two")))
     store.ingest(doc("S2-1", ("5.1", "General", "one"), ("5.2", "Detail", "two, amended")))
-    store.ingest(doc("S2-1", ("5.1", "General", "one"), ("5.2", "Detail", "two, amended")))  # unchanged: no entry
+    store.ingest(
+        doc("S2-1", ("5.1", "General", "one"), ("5.2", "Detail", "two, amended"))
+    )  # unchanged: no entry
     changes = store.changes_since(0)
     assert [c.kind for c in changes] == ["document_added", "version_added"]
     assert changes[1].details["clauses"] == {"added": [], "removed": [], "modified": ["5.2"]}
