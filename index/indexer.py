@@ -18,7 +18,8 @@ class Indexer:
     def drain(self) -> int:
         """Index every queued version; returns how many. Stops, keeping the queue, if the index is down."""
         done = 0
-        while ids := self.store.pending_index(self.batch):
+        while entries := self.store.pending_index(self.batch):
+            ids = [e.version_id for e in entries]
             try:
                 self.search.add(self.store.index_versions(ids))
             except IndexUnavailable as exc:
@@ -26,14 +27,18 @@ class Indexer:
                 log.warning("search index unavailable, %d versions wait in the queue: %s", len(ids), exc)
                 break
             checkpoint("after-index-add")
-            self.store.index_done(ids)
+            self.store.index_done(entries)
             done += len(ids)
         return done
 
     def rebuild(self) -> int:
-        """Drop the index and build it again from the store; returns the versions indexed."""
-        self.search.clear()
+        """Drop the index and build it again from the store; returns the versions indexed.
+
+        Everything is queued before the index is cleared: a crash in between leaves work in the
+        queue, which the next drain (import or ``sepwatch run``) completes.
+        """
         self.store.enqueue_all()
+        self.search.clear()
         done = self.drain()
         optimize = getattr(self.search, "optimize", None)
         if callable(optimize):

@@ -82,7 +82,7 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
-    number: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     title: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(String(40))
@@ -99,10 +99,7 @@ class Version(Base):
     """One distinct content of a document; ``content_hash`` is over its normalised text."""
 
     __tablename__ = "versions"
-    __table_args__ = (
-        UniqueConstraint("document_id", "content_hash"),
-        UniqueConstraint("document_id", "seq"),
-    )
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))

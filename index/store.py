@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Engine, Table, delete, func, insert, literal, select, update
+from sqlalchemy import DateTime, Engine, Table, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,10 @@ from index.search.base import IndexSection, IndexVersion
 
 # Core table: sections go in with executemany, the ORM's bulk path costs several times more per row.
 SECTIONS: Table = SectionRow.__table__  # type: ignore[assignment]
+
+MAX_INGEST_ATTEMPTS = 3
+# One index batch holds at most this many characters of section text (a 3GPP spec is ~5 MB).
+INDEX_BATCH_CHARS = 20_000_000
 
 Outcome = Literal["new_document", "new_version", "unchanged"]
 
@@ -44,6 +50,12 @@ class ClauseChanges:
 
     def as_dict(self) -> dict[str, list[str]]:
         return {"added": self.added, "removed": self.removed, "modified": self.modified}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    version_id: int
+    enqueued_at: dt.datetime
 
 
 @dataclass(slots=True)
@@ -132,12 +144,13 @@ class Store:
     def source_id(self, session: Session, name: str) -> int:
         if name in self._source_ids:
             return self._source_ids[name]
-        sid = session.scalar(select(Source.id).where(Source.name == name))
-        if sid is None:
-            source = Source(name=name)
-            session.add(source)
-            session.flush()
-            sid = source.id
+        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            dialect_insert(Source)
+            .values(name=name, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        sid = session.scalars(select(Source.id).where(Source.name == name)).one()
         self._source_ids[name] = sid
         return sid
 
@@ -191,49 +204,41 @@ class Store:
     def ingest(self, doc: StandardDocument, run_id: int | None = None) -> IngestResult:
         """Store ``doc``: a new document, a new version of it, or nothing when its text is unchanged.
 
-        Idempotent: ingesting the same content twice gives ``unchanged`` the second time. Safe
-        against a concurrent writer ingesting the same document (the loser retries once).
+        "Unchanged" means equal to the document's latest version; text that returns to an earlier
+        wording is a new version. Idempotent, and safe against concurrent writers: the document
+        row is locked (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: SELECT … FOR UPDATE)
+        before its next version number is taken.
         """
-        try:
-            return self._ingest(doc, run_id)
-        except IntegrityError:
-            # Another process stored the same document or version between our read and write.
-            self._source_ids.clear()
-            return self._ingest(doc, run_id)
+        for attempt in range(MAX_INGEST_ATTEMPTS):
+            try:
+                return self._ingest(doc, run_id)
+            except IntegrityError:
+                # A concurrent writer created the same source between our read and write.
+                self._source_ids.clear()
+                if attempt == MAX_INGEST_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def _ingest(self, doc: StandardDocument, run_id: int | None) -> IngestResult:
         digest, hashes = _hashes(doc.sections)
+        now = utcnow()
         with self.session(write=True) as s:
-            source_id = self.source_id(s, doc.source)
-            document = s.scalar(
-                select(Document).where(Document.source_id == source_id, Document.number == doc.number)
+            document = self._locked_document(s, self.source_id(s, doc.source), doc, now)
+            previous = s.scalar(
+                select(Version)
+                .where(Version.document_id == document.id)
+                .order_by(Version.seq.desc())
+                .limit(1)
             )
-            now = utcnow()
-            previous: Version | None = None
-            if document is None:
-                document = Document(source_id=source_id, number=doc.number, version_count=0, created_at=now)
-                s.add(document)
-                outcome: Outcome = "new_document"
-            else:
-                existing = s.scalar(
-                    select(Version).where(Version.document_id == document.id, Version.content_hash == digest)
-                )
-                if existing is not None:
-                    if self._update_metadata(document, doc):
-                        document.updated_at = now
-                        _enqueue(s, existing.id)
-                    return IngestResult("unchanged", document.id, existing.id, existing.seq)
-                previous = s.scalar(
-                    select(Version)
-                    .where(Version.document_id == document.id)
-                    .order_by(Version.seq.desc())
-                    .limit(1)
-                )
-                outcome = "new_version"
+            if previous is not None and previous.content_hash == digest:
+                if self._update_metadata(document, doc) | _refresh_version(previous, doc):
+                    document.updated_at = now
+                    _enqueue(s, previous.id, now)
+                return IngestResult("unchanged", document.id, previous.id, previous.seq)
+            outcome: Outcome = "new_document" if previous is None else "new_version"
             self._update_metadata(document, doc)
             document.version_count += 1
             document.updated_at = now
-            s.flush()
             version = Version(
                 document_id=document.id,
                 seq=document.version_count,
@@ -281,10 +286,35 @@ class Store:
                     at=now,
                 )
             )
-            _enqueue(s, version.id)
+            _enqueue(s, version.id, now)
             s.flush()
             checkpoint("store-before-commit")
             return IngestResult(outcome, document.id, version.id, version.seq, clause_changes)
+
+    def _locked_document(
+        self, s: Session, source_id: int, doc: StandardDocument, now: dt.datetime
+    ) -> Document:
+        """The document row for ``doc``, created if absent, locked until the transaction ends."""
+        dialect_insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        s.execute(
+            dialect_insert(Document)
+            .values(
+                source_id=source_id,
+                number=doc.number,
+                kind=doc.kind,
+                meta={},
+                version_count=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["source_id", "number"])
+        )
+        return s.scalars(
+            select(Document)
+            .where(Document.source_id == source_id, Document.number == doc.number)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
 
     @staticmethod
     def _update_metadata(document: Document, doc: StandardDocument) -> bool:
@@ -327,17 +357,39 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def pending_index(self, limit: int) -> list[int]:
+    def pending_index(self, limit: int, max_chars: int = INDEX_BATCH_CHARS) -> list[QueueEntry]:
+        """The next queued versions, at most ``limit`` of them and about ``max_chars`` of text."""
         with self.session() as s:
-            return list(s.scalars(select(IndexQueue.version_id).order_by(IndexQueue.version_id).limit(limit)))
+            rows = s.execute(
+                select(IndexQueue.version_id, IndexQueue.enqueued_at, Version.char_count)
+                .join(Version, Version.id == IndexQueue.version_id)
+                .order_by(IndexQueue.version_id)
+                .limit(limit)
+            ).all()
+        batch: list[QueueEntry] = []
+        chars = 0
+        for version_id, enqueued_at, char_count in rows:
+            if batch and chars + char_count > max_chars:
+                break
+            batch.append(QueueEntry(version_id, enqueued_at))
+            chars += char_count
+        return batch
 
     def pending_index_count(self) -> int:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(IndexQueue)) or 0
 
-    def index_done(self, version_ids: Sequence[int]) -> None:
+    def index_done(self, entries: Sequence[QueueEntry]) -> None:
+        """Remove queue entries the index now has, unless they were queued again meanwhile."""
+        if not entries:
+            return
         with self.session(write=True) as s:
-            s.execute(delete(IndexQueue).where(IndexQueue.version_id.in_(version_ids)))
+            s.connection().execute(
+                delete(IndexQueue).where(
+                    IndexQueue.version_id == bindparam("vid"), IndexQueue.enqueued_at == bindparam("at")
+                ),
+                [{"vid": e.version_id, "at": e.enqueued_at} for e in entries],
+            )
 
     def index_failed(self, version_ids: Sequence[int], error: str) -> None:
         with self.session(write=True) as s:
@@ -411,7 +463,7 @@ class Store:
             s.execute(
                 insert(IndexQueue).from_select(
                     ["version_id", "enqueued_at", "attempts"],
-                    select(Version.id, func.current_timestamp(), literal(0)),
+                    select(Version.id, literal(utcnow(), DateTime(timezone=True)), literal(0)),
                 )
             )
             return s.scalar(select(func.count()).select_from(IndexQueue)) or 0
@@ -481,9 +533,30 @@ class Store:
             )
 
 
-def _enqueue(s: Session, version_id: int) -> None:
-    if s.get(IndexQueue, version_id) is None:
-        s.add(IndexQueue(version_id=version_id, attempts=0, enqueued_at=utcnow()))
+def _enqueue(s: Session, version_id: int, now: dt.datetime) -> None:
+    """Queue a version for the search index; re-queueing moves its time, so that a drain that
+    read the older entry does not remove the newer one (see :meth:`Store.index_done`)."""
+    entry = s.get(IndexQueue, version_id)
+    if entry is None:
+        s.add(IndexQueue(version_id=version_id, attempts=0, enqueued_at=now))
+    else:
+        entry.enqueued_at = now
+
+
+def _refresh_version(version: Version, doc: StandardDocument) -> bool:
+    """A metadata-only change (title, release, date…) updates the latest version in place."""
+    changed = False
+    for key, value in (
+        ("title", doc.title),
+        ("release", doc.release),
+        ("doc_date", doc.date),
+        ("label", doc.version_label),
+        ("meta", doc.metadata),
+    ):
+        if getattr(version, key) != value:
+            setattr(version, key, value)
+            changed = True
+    return changed
 
 
 def _pid_alive(pid: int) -> bool:

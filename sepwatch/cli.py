@@ -150,8 +150,9 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
         raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
-@cli.command()
-@click.argument("query", nargs=-1)
+# ignore_unknown_options: "-word" (exclude a word) is query syntax, not an option.
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, type=click.UNPROCESSED)
 @click.option("--source", multiple=True, help="Only this source (repeatable).")
 @click.option(
     "--kind", multiple=True, help="Only this kind: text, markdown, html, pdf, tdoc, spec… (repeatable)."
@@ -231,7 +232,8 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
     }
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (escape sequences) and the bidirectional overrides that can reorder a line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
@@ -253,7 +255,7 @@ def _snippet_for_terminal(snippet_html: str) -> str:
 
 def _print_result(result: SearchResult, query: SearchQuery) -> None:
     if not result.hits:
-        click.echo("no documents found")
+        click.echo(f"no documents beyond the {result.total} found" if result.total else "no documents found")
         return
     first = query.offset + 1
     click.echo(f"{result.total} documents; showing {first}–{query.offset + len(result.hits)}")
@@ -366,7 +368,8 @@ def status(ctx: Context, as_json: bool) -> None:
     click.echo("runs:" if info["runs"] else "runs:    none yet")
     for r in info["runs"]:
         counts = ", ".join(f"{k} {v}" for k, v in r["counts"].items())
-        click.echo(f"  #{r['id']} {r['kind']} {r['source'] or ''} {r['status']} {r['started_at']}  {counts}")
+        source = _terminal_safe(r["source"] or "")
+        click.echo(f"  #{r['id']} {r['kind']} {source} {r['status']} {r['started_at']}  {counts}")
 
 
 def main() -> None:

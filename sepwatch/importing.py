@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from crawlers.extract import RejectedInput
 from crawlers.importers import ImportContext, choose
 from crawlers.items import StandardDocument
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 Status = Literal["imported", "unchanged", "rejected"]
 SNIFF_BYTES = 4096
+# Far above any real document (a 3GPP spec has a few thousand clauses); the index needs a bound.
+MAX_SECTIONS = 100_000
 
 
 @dataclass(slots=True)
@@ -54,9 +58,11 @@ class ImportSummary:
 
 
 def expand(paths: Sequence[Path]) -> Iterator[tuple[Path, str]]:
-    """Files to import with their document number (the path relative to the argument's folder).
+    """Files to import with their document number: the file's absolute path.
 
-    Folders are walked recursively in sorted order; hidden files and folders are skipped.
+    The absolute path keeps two ``notes.txt`` in different folders apart, and gives a file the
+    same identity whichever folder above it was named on the command line. Folders are walked
+    recursively in sorted order; hidden files and folders are skipped.
     """
     for root in paths:
         if root.is_dir():
@@ -65,9 +71,9 @@ def expand(paths: Sequence[Path]) -> Iterator[tuple[Path, str]]:
                 for name in sorted(filenames):
                     if not name.startswith("."):
                         path = Path(dirpath) / name
-                        yield path, path.relative_to(root).as_posix()
+                        yield path, path.resolve().as_posix()
         else:
-            yield root, root.name
+            yield root, root.resolve().as_posix()
 
 
 def import_paths(
@@ -125,6 +131,10 @@ def import_file(app: App, path: Path, number: str, source: str, run_id: int) -> 
         for item in items:
             if not item.sections:
                 raise RejectedInput(f"{item.number}: no text found")
+            if len(item.sections) > MAX_SECTIONS:
+                raise RejectedInput(
+                    f"{len(item.sections)} sections, the most one document may have is {MAX_SECTIONS}"
+                )
     except RejectedInput as exc:
         return FileReport(path, "rejected", exc.reason)
     except Exception as exc:  # a bug in an importer must not stop the batch either
@@ -133,9 +143,15 @@ def import_file(app: App, path: Path, number: str, source: str, run_id: int) -> 
             path, "rejected", f"internal error while reading the file: {type(exc).__name__}: {exc}"
         )
     results = []
-    for item in items:
-        results.append(app.store.ingest(item, run_id))
-        checkpoint("after-store-commit")
+    try:
+        for item in items:
+            results.append(app.store.ingest(item, run_id))
+            checkpoint("after-store-commit")
+    except SQLAlchemyError as exc:
+        # The store refused this file (or is down): report it, keep what was stored, go on.
+        log.exception("storing %s failed", path)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return FileReport(path, "rejected", f"could not be stored: {reason}", results)
     new_sections = sum(
         len(i.sections) for i, r in zip(items, results, strict=True) if r.outcome != "unchanged"
     )

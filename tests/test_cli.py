@@ -27,8 +27,17 @@ def sw(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Completed
 
 
 def search_json(env: dict[str, str], *args: str) -> dict:  # type: ignore[type-arg]
+    """The JSON answer, with each hit's number shortened to the file's name for readable asserts."""
     result: dict = json.loads(sw(env, "search", "--json", *args).stdout)  # type: ignore[type-arg]
+    for hit in result["hits"]:
+        hit["path"], hit["number"] = hit["number"], short(hit["number"])
     return result
+
+
+def short(number: str) -> str:
+    """``/tmp/…/docs/sub/legacy-gb.txt`` → ``sub/legacy-gb.txt`` (files directly in docs/: the name)."""
+    path = Path(number)
+    return f"{path.parent.name}/{path.name}" if path.parent.name == "sub" else path.name
 
 
 def english_pdf(path: Path) -> None:
@@ -79,7 +88,7 @@ def test_import_search_export_in_english_and_chinese(
     lines = proc.stdout.splitlines()
     assert len(lines) == 5 and all(line.startswith("imported: ") for line in lines), proc.stdout
     assert "5 files: 5 imported, 0 unchanged, 0 rejected" in proc.stderr
-    assert any("local:sub/legacy-gb.txt" in line for line in lines)
+    assert any(f"local:{corpus.resolve()}/sub/legacy-gb.txt," in line for line in lines)
 
     zh = search_json(env, "专利")
     assert {h["number"] for h in zh["hits"]} == {"patent.md", "sub/legacy-gb.txt"}
@@ -99,12 +108,12 @@ def test_import_search_export_in_english_and_chinese(
     assert search_json(env, "alert")["total"] == 0  # script text is not document text
 
     human = sw(env, "search", "RRC").stdout
-    assert "local:spec.txt" in human and "5.3.5 RRC reconfiguration" in human
+    assert f"local:{corpus.resolve()}/spec.txt" in human and "5.3.5 RRC reconfiguration" in human
 
     out = tmp_path / "export.jsonl"
     sw(env, "export", "documents", "--format", "jsonl", "-o", str(out))
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    by_number = {r["number"]: r for r in records}
+    by_number = {short(r["number"]): r for r in records}
     assert set(by_number) == {"spec.txt", "patent.md", "sub/legacy-gb.txt", "page.html", "paging.pdf"}
     patent = by_number["patent.md"]
     assert patent["title"] == "一种数据传输方法" and patent["kind"] == "markdown" and patent["version"] == 1
@@ -238,3 +247,29 @@ def test_progress_bar_on_request(env: dict[str, str], corpus: Path) -> None:
     proc = sw(env, "import", "--progress", str(corpus))
     assert "importing" in proc.stderr
     assert proc.stdout == ""  # with the bar, only rejected files are listed
+
+
+def test_same_file_name_in_different_folders_stays_two_documents(env: dict[str, str], tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    for project, word in (("projA", "alpha"), ("projB", "bravo")):
+        (work / project).mkdir(parents=True)
+        (work / project / "notes.txt").write_text(f"1 Scope\n\nThe {word} design.\n", encoding="utf-8")
+    out = sw(env, "import", str(work / "projA"), str(work / "projB")).stdout
+    assert out.count("new document") == 2
+    assert search_json(env, "alpha")["total"] == 1 and search_json(env, "bravo")["total"] == 1
+    # The same file reached through another folder is the same document.
+    again = sw(env, "import", str(work)).stdout.splitlines()
+    assert len(again) == 2 and all(line.startswith("unchanged: ") for line in again)
+
+
+def test_query_syntax_on_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("1 Scope\n\nContent about alpha and zulu.\n", encoding="utf-8")
+    (docs / "b.txt").write_text("1 Scope\n\nContent about alpha only.\n", encoding="utf-8")
+    sw(env, "import", str(docs))
+    assert [h["number"] for h in search_json(env, "content", "-zulu")["hits"]] == ["b.txt"]
+    assert search_json(env, "alpha", "OR", "zulu")["total"] == 2
+    proc = sw(env, "search", "NOT", "zulu", ok=False)
+    assert proc.returncode == 1 and "nothing to search for" in proc.stderr
+    assert "no documents beyond the 2 found" in sw(env, "search", "alpha", "--offset", "5").stdout

@@ -98,7 +98,7 @@ def assert_complete(app: App, unique: dict[str, str]) -> None:
     assert indexed["documents"] == N_FILES and indexed["sections"] == counts["sections"], indexed
     for name, word in list(unique.items())[::10]:
         hits = app.search.search(SearchQuery(word)).hits
-        assert [h.number.split(".")[0] for h in hits] == [name], (word, hits)
+        assert [Path(h.number).stem for h in hits] == [name], (word, hits)
 
 
 @pytest.mark.parametrize(

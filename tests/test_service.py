@@ -66,7 +66,9 @@ def test_run_recovers_after_a_crash_and_stops_on_sigterm(
         assert "indexing 1 versions left over" in log
         with App.open(settings) as app:
             assert app.store.pending_index_count() == 0
-            assert [h.number for h in app.search.search(SearchQuery("handover")).hits] == ["note.txt"]
+            assert [h.number for h in app.search.search(SearchQuery("handover")).hits] == [
+                doc.resolve().as_posix()
+            ]
             assert app.store.recent_runs()[0].status == "interrupted"
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=15) == 0

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import snowballstemmer
+
+from index.search.base import QueryError
 
 # Han (incl. extension A, compatibility), kana, hangul, and the supplementary ideograph planes.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
@@ -26,7 +29,7 @@ _LATIN_WORD = re.compile(rf"[^\W{_CJK}_]+")
 WORD = re.compile(rf"[^\W{_CJK}_]+|[{_CJK}]+")
 
 # Bump when index_text() changes: the embedded index then rebuilds itself from the store.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 
 
 _SPLIT_RUNS = re.compile(f"([{_CJK}]+)")
@@ -35,10 +38,11 @@ _SPLIT_RUNS = re.compile(f"([{_CJK}]+)")
 def index_text(text: str) -> str:
     """The text as handed to FTS5: each CJK run padded with spaces and turned into its bigrams.
 
+    NFKC folds full-width Latin and digits (ＲＲＣ, common from Chinese input methods) into ASCII.
     On the ingest path of every section, so written for speed: one C-level split, then one
     ``str.join`` per run (a regex callback or template replacement costs several times more).
     """
-    parts = _SPLIT_RUNS.split(text)
+    parts = _SPLIT_RUNS.split(text if text.isascii() else unicodedata.normalize("NFKC", text))
     for i in range(1, len(parts), 2):
         run = parts[i]
         parts[i] = f" {' '.join(map(_add, run, run[1:]))} {run[-1]} " if len(run) > 1 else f" {run} "
@@ -92,15 +96,20 @@ class ParsedQuery:
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
+MAX_QUERY_TERMS = 64
+
+
 def parse_query(query: str) -> ParsedQuery:
-    """Parse the user's query syntax; never fails: anything unknown is taken as words.
+    """Parse the user's query syntax; anything unknown is taken as words.
+
+    Raises :class:`QueryError` for more than :data:`MAX_QUERY_TERMS` terms.
 
     Syntax: words (all must match), ``"exact phrase"``, ``OR`` between alternatives, ``-word`` or
     ``NOT word`` to exclude, ``word*`` for a prefix. Case does not matter except for OR and NOT.
     """
     groups: list[list[Term]] = [[]]
     negate_next = False
-    for m in _QUERY_TOKEN.finditer(query):
+    for m in _QUERY_TOKEN.finditer(unicodedata.normalize("NFKC", query)):
         minus, phrase, word = m.group(1), m.group(2), m.group(3)
         if phrase is not None:
             if _tokens(phrase):
@@ -123,6 +132,8 @@ def parse_query(query: str) -> ParsedQuery:
         if _tokens(word):
             groups[-1].append(Term(word, prefix=prefix, negated=negated))
     parsed = ParsedQuery([g for g in groups if any(not t.negated for t in g)])
+    if (n := sum(len(g) for g in parsed.groups)) > MAX_QUERY_TERMS:
+        raise QueryError(f"too many terms in the query ({n}); at most {MAX_QUERY_TERMS}")
     return parsed
 
 
@@ -146,12 +157,10 @@ def _term_to_fts(term: Term) -> str:
                 parts.append(tok[-1])
         else:
             parts.append(tok)
-    single_cjk = len(parts) == 1 and len(parts[0]) == 1 and CJK_RUN.fullmatch(parts[0]) is not None
-    if single_cjk or (term.prefix and len(parts) == 1):
-        return f"({_fts_quote(parts[0])} *)"
-    if term.prefix:
-        return "(" + " + ".join(_fts_quote(p) for p in parts) + " *)"
-    return _fts_quote(parts[0]) if len(parts) == 1 else f'"{_join(parts)}"'
+    # A lone CJK character at the end of a term starts a bigram or ends its run: a prefix finds both.
+    ends_in_cjk_char = len(parts[-1]) == 1 and CJK_RUN.fullmatch(parts[-1]) is not None
+    phrase = _fts_quote(parts[0]) if len(parts) == 1 else f'"{_join(parts)}"'
+    return f"({phrase} *)" if term.prefix or ends_in_cjk_char else phrase
 
 
 def _join(parts: list[str]) -> str:
@@ -162,12 +171,9 @@ def to_fts5(query: ParsedQuery) -> str:
     """Compile to an FTS5 MATCH expression; every user token is quoted, so no syntax can leak."""
     ors: list[str] = []
     for group in query.groups:
-        pos = [_term_to_fts(t) for t in group if not t.negated]
-        neg = [_term_to_fts(t) for t in group if t.negated]
-        expr = " AND ".join(pos)
-        for n in neg:
-            expr = f"({expr}) NOT {n}"
-        ors.append(f"({expr})")
+        pos = " AND ".join(_term_to_fts(t) for t in group if not t.negated)
+        neg = " OR ".join(_term_to_fts(t) for t in group if t.negated)
+        ors.append(f"(({pos}) NOT ({neg}))" if neg else f"({pos})")
     return " OR ".join(ors)
 
 
@@ -193,7 +199,8 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
         heads = {s[:1] for s in stems}
         starts = tuple(prefixes)
         for m in _LATIN_WORD.finditer(text):
-            folded = m.group().casefold()
+            word = m.group()
+            folded = (word if word.isascii() else unicodedata.normalize("NFKC", word)).casefold()
             if (folded[:1] in heads and stem(folded) in stems) or (starts and folded.startswith(starts)):
                 spans.append(m.span())
     for run in cjk:

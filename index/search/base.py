@@ -20,6 +20,10 @@ class SearchError(Exception):
     """Base of the search index's errors."""
 
 
+class QueryError(SearchError):
+    """The query cannot be run as written; the message says why, for the user."""
+
+
 class IndexUnavailable(SearchError):
     """The backend cannot be reached or written now; transient, retry later."""
 

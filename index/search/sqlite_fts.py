@@ -23,7 +23,7 @@ from index.search.base import (
     DocumentHit,
     IndexUnavailable,
     IndexVersion,
-    SearchError,
+    QueryError,
     SearchIndex,
     SearchQuery,
     SearchResult,
@@ -197,16 +197,24 @@ class SqliteFtsIndex(SearchIndex):
 
     def search(self, query: SearchQuery) -> SearchResult:
         parsed = parse_query(query.text)
+        if parsed.is_empty() and query.text.strip():
+            raise QueryError(
+                f"nothing to search for in {query.text!r}: give at least one word that must match"
+            )
         db = self._db()
         where, params = _filter_sql(query)
         try:
-            if parsed.is_empty():
-                return self._browse(db, query, where, params)
-            match = to_fts5(parsed)
-            return self._search(db, query, parsed, match, where, params)
+            # One read transaction: the statements of a search see one snapshot, even mid-reindex.
+            db.execute("BEGIN")
+            try:
+                if parsed.is_empty():
+                    return self._browse(db, query, where, params)
+                return self._search(db, query, parsed, to_fts5(parsed), where, params)
+            finally:
+                db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             if "fts5" in str(exc) or "syntax" in str(exc):
-                raise SearchError(f"cannot search for {query.text!r}: {exc}") from exc
+                raise QueryError(f"cannot search for {query.text!r}: {exc}") from exc
             raise IndexUnavailable(f"search index {self.path}: {exc}") from exc
 
     def _search(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index.search.base import IndexSection, IndexVersion, SearchFilters, SearchIndex, SearchQuery
+from index.search.base import IndexSection, IndexVersion, QueryError, SearchFilters, SearchIndex, SearchQuery
 from index.search.sqlite_fts import SqliteFtsIndex
 
 
@@ -135,12 +135,25 @@ def test_english_is_case_folded_stemmed_and_phrases_work(
         "a\x00b",
         "{}",
         "+",
+        "NOT plain",
     ],
 )
-def test_any_user_input_is_a_valid_query(index: SearchIndex, query: str) -> None:
+def test_any_user_input_searches_or_says_clearly_why_not(index: SearchIndex, query: str) -> None:
     index.add([version(1, "plain text with a b and x")])
-    result = index.search(SearchQuery(query))
-    assert result.total >= 0
+    try:
+        result = index.search(SearchQuery(query))
+    except QueryError as exc:
+        assert str(exc).startswith("nothing to search for in"), exc
+    else:
+        assert result.total >= 0 and query != "NOT plain"
+
+
+def test_many_exclusions_work_and_too_many_terms_are_refused(index: SearchIndex) -> None:
+    index.add([version(1, "alpha beta"), version(2, "alpha gamma")])
+    excluded = " ".join(f"-word{i}" for i in range(60))
+    assert numbers(index, f"alpha {excluded} -gamma") == ["DOC-1"]
+    with pytest.raises(QueryError, match="too many terms in the query"):
+        index.search(SearchQuery("alpha " + " ".join(f"-word{i}" for i in range(300))))
 
 
 def test_documents_rank_by_their_best_section(index: SearchIndex) -> None:
@@ -313,6 +326,10 @@ def test_pagination_and_total(index: SearchIndex) -> None:
         ('"专利 5G"', {"DOC-6"}),
         ("专利 5G", {"DOC-5", "DOC-6"}),
         ("5G", {"DOC-5", "DOC-6"}),
+        ("UE侧", {"DOC-10"}),  # a lone character ending the phrase continues in the text
+        ("5G专", {"DOC-5"}),
+        ("ＲＲＣ ｃｏｎｆｉｇｕｒａｔｉｏｎ", {"DOC-11"}),  # full-width, as Chinese input methods type it
+        ("ＵＥ侧", {"DOC-10"}),
     ],
 )
 def test_single_characters_and_mixed_chinese_english(
@@ -323,6 +340,14 @@ def test_single_characters_and_mixed_chinese_english(
             version(2, "审查请求"),
             version(5, "关于5G专利的说明"),
             version(6, "专利 5G 网络"),
+            version(10, "UE侧的处理"),
+            version(11, "ＲＲＣ configuration of the UE"),
         ]
     )
     assert set(numbers(index, query)) == expected
+
+
+def test_full_width_text_is_found_and_highlighted_by_ascii_queries(index: SearchIndex) -> None:
+    index.add([version(1, "终端发送ＲＲＣ消息")])
+    [hit] = index.search(SearchQuery("rrc")).hits
+    assert "<mark>ＲＲＣ</mark>" in hit.sections[0].snippet

@@ -110,11 +110,74 @@ def test_change_log_is_append_only_in_the_database(store: Store) -> None:
 def test_every_new_version_is_queued_for_indexing_in_the_same_transaction(store: Store) -> None:
     a = store.ingest(doc("R1-4"))
     b = store.ingest(doc("R1-4", ("1", "Scope", "changed")))
-    assert store.pending_index(10) == [a.version_id, b.version_id]
-    store.index_done([a.version_id])
-    assert store.pending_index(10) == [b.version_id]
+    pending = store.pending_index(10)
+    assert [e.version_id for e in pending] == [a.version_id, b.version_id]
+    store.index_done(pending[:1])
+    assert [e.version_id for e in store.pending_index(10)] == [b.version_id]
     with store.session() as s:
         assert s.scalar(select(IndexQueue.version_id)) == b.version_id
+
+
+def test_a_version_queued_again_during_a_drain_is_not_lost(store: Store) -> None:
+    store.ingest(doc("R1-7", title="First title"))
+    read_by_drain = store.pending_index(10)
+    store.ingest(doc("R1-7", title="Second title"))  # metadata change: queued again
+    store.index_done(read_by_drain)  # the drain finishes with what it read
+    assert [e.version_id for e in store.pending_index(10)] == [read_by_drain[0].version_id]
+
+
+def test_index_batches_are_bounded_by_text_size(store: Store) -> None:
+    for i in range(3):
+        store.ingest(doc(f"BIG-{i}", ("1", "Body", "x" * 1000)))
+    assert len(store.pending_index(10, max_chars=2500)) == 2
+    assert len(store.pending_index(10, max_chars=10)) == 1  # never an empty batch
+
+
+def test_text_returning_to_an_earlier_wording_is_a_new_version(store: Store) -> None:
+    a = store.ingest(doc("R1-8", ("1", "Scope", "alpha")))
+    b = store.ingest(doc("R1-8", ("1", "Scope", "beta")))
+    a_again = store.ingest(doc("R1-8", ("1", "Scope", "alpha")))
+    assert (a.outcome, b.outcome, a_again.outcome) == ("new_document", "new_version", "new_version")
+    assert a_again.seq == 3 and a_again.changes is not None and a_again.changes.modified == ["1"]
+    assert store.ingest(doc("R1-8", ("1", "Scope", "alpha"))).outcome == "unchanged"
+
+
+def test_metadata_only_change_updates_the_latest_version_and_requeues_it(store: Store) -> None:
+    store.ingest(doc("R1-9", title="Old title", release="Rel-18"))
+    store.index_done(store.pending_index(10))
+    again = store.ingest(doc("R1-9", title="New title", release="Rel-19"))
+    assert again.outcome == "unchanged"
+    [v] = store.index_versions([again.version_id])
+    assert (v.title, v.release) == ("New title", "Rel-19")
+    assert [e.version_id for e in store.pending_index(10)] == [again.version_id]
+
+
+def _ingest_versions(url: str, number: str, worker: int, count: int) -> list[str]:
+    store = Store(url)
+    try:
+        return [
+            store.ingest(doc(number, ("1", "Scope", f"worker {worker} text {i}"))).outcome
+            for i in range(count)
+        ]
+    finally:
+        store.close()
+
+
+def test_concurrent_writers_on_one_document_get_distinct_versions(store: Store, store_url: str) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    store.ingest(doc("CONC-1", ("1", "Scope", "seed")))  # the schema exists before the workers start
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        outcomes = [
+            o
+            for f in [pool.submit(_ingest_versions, store_url, "CONC-1", w, 8) for w in range(4)]
+            for o in f.result()
+        ]
+    assert outcomes.count("new_version") == 32
+    with store.session() as s:
+        seqs = sorted(s.scalars(select(Version.seq)))
+        assert seqs == list(range(1, 34))
+        assert s.scalar(select(Document.version_count)) == 33
 
 
 def test_index_versions_carry_facets_and_sections_in_order(store: Store) -> None:

@@ -51,7 +51,7 @@ def upgrade() -> None:
         "documents",
         sa.Column("id", Id, nullable=False),
         sa.Column("source_id", Id, nullable=False),
-        sa.Column("number", sa.String(300), nullable=False),
+        sa.Column("number", sa.Text, nullable=False),
         sa.Column("kind", sa.String(40), nullable=False),
         sa.Column("title", sa.Text),
         sa.Column("body", sa.String(40)),
@@ -86,7 +86,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_versions"),
         sa.ForeignKeyConstraint(["document_id"], ["documents.id"], name="fk_versions_document_id_documents"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_versions_run_id_runs"),
-        sa.UniqueConstraint("document_id", "content_hash", name="uq_versions_document_id_content_hash"),
         sa.UniqueConstraint("document_id", "seq", name="uq_versions_document_id_seq"),
     )
     op.create_table(
