@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from index.faults import checkpoint
-from index.search.base import IndexUnavailable, SearchIndex
+from index.search.base import IndexUnavailable, IndexVersion, SearchIndex
 from index.store import Store
 
 log = logging.getLogger(__name__)
@@ -32,15 +33,24 @@ class Indexer:
         return done
 
     def rebuild(self) -> int:
-        """Drop the index and build it again from the store; returns the versions indexed.
+        """Build the index again from the store; returns the versions indexed.
 
-        Everything is queued before the index is cleared: a crash in between leaves work in the
-        queue, which the next drain (import or ``sepwatch run``) completes.
+        Everything is queued first and the queue is cleared only once the new index is complete,
+        so a crash at any point leaves work in the queue, which the next drain (an import or
+        ``sepwatch run``) completes.
         """
-        self.store.enqueue_all()
-        self.search.clear()
-        done = self.drain()
+        queued_at = self.store.enqueue_all()
+
+        def batches() -> Iterator[list[IndexVersion]]:
+            for ids in self.store.all_version_ids(batch=self.batch):
+                yield self.store.index_versions(ids)
+                checkpoint("during-index-rebuild")
+
+        count = self.search.replace_all(batches())
+        checkpoint("after-index-rebuild")
+        # Only the entries queued for this rebuild: versions stored or changed meanwhile stay queued.
+        self.store.index_done_queued_at(queued_at)
         optimize = getattr(self.search, "optimize", None)
         if callable(optimize):
             optimize()
-        return done
+        return count

@@ -456,17 +456,23 @@ class Store:
             yield ids
             last = ids[-1]
 
-    def enqueue_all(self) -> int:
-        """Queue every version for indexing (the start of ``reindex``); returns how many."""
+    def enqueue_all(self) -> dt.datetime:
+        """Queue every version for indexing (the start of a rebuild); returns the queue time."""
+        now = utcnow()
         with self.session(write=True) as s:
             s.execute(delete(IndexQueue))
             s.execute(
                 insert(IndexQueue).from_select(
                     ["version_id", "enqueued_at", "attempts"],
-                    select(Version.id, literal(utcnow(), DateTime(timezone=True)), literal(0)),
+                    select(Version.id, literal(now, DateTime(timezone=True)), literal(0)),
                 )
             )
-            return s.scalar(select(func.count()).select_from(IndexQueue)) or 0
+        return now
+
+    def index_done_queued_at(self, queued_at: dt.datetime) -> None:
+        """Remove the queue entries of one :meth:`enqueue_all`, leaving any queued since."""
+        with self.session(write=True) as s:
+            s.execute(delete(IndexQueue).where(IndexQueue.enqueued_at == queued_at))
 
     def export_versions(self, source: str | None = None) -> Iterator[dict[str, Any]]:
         """Every version with its document's metadata and its sections, oldest first, streamed."""

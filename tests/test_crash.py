@@ -144,3 +144,27 @@ def test_kill_minus_9_during_import(
     assert run_import(env, docs) == 0
     with App.open(settings) as app:
         assert app.store.counts()["versions"] == N_FILES
+
+
+@pytest.mark.parametrize("fault", ["during-index-rebuild", "after-index-rebuild"])
+def test_kill_minus_9_during_reindex(fault: str, tmp_path: Path, settings_env: dict[str, str]) -> None:
+    env = {**settings_env, "HOME": str(tmp_path)}
+    docs = tmp_path / "docs"
+    unique = make_batch(docs)
+    assert run_import(env, docs) == 0
+    full_env = {**os.environ, **env, "SEPWATCH_FAULTPOINT": fault}
+    proc = subprocess.run(
+        [sys.executable, "-m", "sepwatch", "reindex"], env=full_env, capture_output=True, timeout=120
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode(errors="replace")
+    settings = load_settings(None, env=env)
+    with App.open(settings) as app:
+        # Killed mid-rebuild, the index is still the old, complete one; either way the queue
+        # still holds every version, and the next drain completes the rebuild.
+        if fault == "during-index-rebuild":
+            assert app.search.counts()["documents"] == N_FILES
+        assert app.store.pending_index_count() == N_FILES
+    assert run_import(env, docs) == 0  # every file unchanged; the import drains the queue first
+    with App.open(settings) as app:
+        assert_consistent(app)
+        assert_complete(app, unique)

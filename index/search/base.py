@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -152,6 +152,20 @@ class SearchIndex(abc.ABC):
     @abc.abstractmethod
     def counts(self) -> dict[str, int]:
         """``{"documents": …, "versions": …, "sections": …}`` as indexed."""
+
+    def replace_all(self, batches: Iterable[Sequence[IndexVersion]]) -> int:
+        """Replace the whole index with ``batches``; returns how many versions were added.
+
+        This default clears and then adds, so searches meanwhile see a partial index; backends
+        that can build the new index beside the old one (a transaction, an alias switch) override
+        it so that searches see the old index until the new one is complete.
+        """
+        self.clear()
+        count = 0
+        for versions in batches:
+            self.add(versions)
+            count += len(versions)
+        return count
 
     def needs_rebuild(self) -> str | None:
         """A reason when the index was built by an incompatible analysis and must be rebuilt."""

@@ -70,8 +70,12 @@ class SqliteFtsIndex(SearchIndex):
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self._db()
-        db.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            return  # an existing index opens without writing, so a running rebuild never blocks it
         with self._tx() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
             if db.execute("SELECT count(*) FROM meta").fetchone()[0] == 0:
                 db.execute("INSERT INTO meta VALUES ('analysis_version', ?)", (ANALYSIS_VERSION,))
                 # The ``rank`` column: BM25 with headings weighing more than body text.
@@ -107,36 +111,50 @@ class SqliteFtsIndex(SearchIndex):
     # --- writing -----------------------------------------------------------------------------
 
     def add(self, versions: Sequence[IndexVersion]) -> None:
+        if versions:
+            with self._tx() as db:
+                self._add(db, versions)
+
+    def replace_all(self, batches: Iterable[Sequence[IndexVersion]]) -> int:
+        """Clear and refill in one transaction: searches see the old index until the new one is whole."""
+        count = 0
+        with self._tx() as db:
+            self._clear(db)
+            for versions in batches:
+                self._add(db, versions)
+                count += len(versions)
+        return count
+
+    def _add(self, db: sqlite3.Connection, versions: Sequence[IndexVersion]) -> None:
         if not versions:
             return
-        with self._tx() as db:
-            self._delete(db, [v.version_id for v in versions])
-            db.executemany(
-                "INSERT INTO ver VALUES (?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        v.version_id, v.document_id, v.seq, v.source, v.number, v.kind, v.title, v.body,
-                        v.group, v.meeting, v.release, v.spec, v.date.isoformat() if v.date else None,
-                        v.label, len(v.sections),
-                    )
-                    for v in versions
-                ],
-            )  # fmt: skip
-            sec_rows = [
-                ((v.version_id << ORD_BITS) | s.ord, s.number, s.heading, s.text)
+        self._delete(db, [v.version_id for v in versions])
+        db.executemany(
+            "INSERT INTO ver VALUES (?,?,?,1,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    v.version_id, v.document_id, v.seq, v.source, v.number, v.kind, v.title, v.body,
+                    v.group, v.meeting, v.release, v.spec, v.date.isoformat() if v.date else None,
+                    v.label, len(v.sections),
+                )
                 for v in versions
-                for s in v.sections
-                if s.ord < MAX_SECTIONS
-            ]
-            db.executemany("INSERT INTO sec VALUES (?,?,?,?)", sec_rows)
-            db.executemany(
-                "INSERT INTO fts (rowid, heading, body) VALUES (?,?,?)",
-                [
-                    (rowid, _heading(number, heading), index_text(text))
-                    for rowid, number, heading, text in sec_rows
-                ],
-            )
-            self._update_latest(db, {v.document_id for v in versions})
+            ],
+        )  # fmt: skip
+        sec_rows = [
+            ((v.version_id << ORD_BITS) | s.ord, s.number, s.heading, s.text)
+            for v in versions
+            for s in v.sections
+            if s.ord < MAX_SECTIONS
+        ]
+        db.executemany("INSERT INTO sec VALUES (?,?,?,?)", sec_rows)
+        db.executemany(
+            "INSERT INTO fts (rowid, heading, body) VALUES (?,?,?)",
+            [
+                (rowid, _heading(number, heading), index_text(text))
+                for rowid, number, heading, text in sec_rows
+            ],
+        )
+        self._update_latest(db, {v.document_id for v in versions})
 
     def remove(self, version_ids: Sequence[int]) -> None:
         with self._tx() as db:
@@ -171,10 +189,14 @@ class SqliteFtsIndex(SearchIndex):
 
     def clear(self) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM ver")
-            db.execute("DELETE FROM sec")
-            db.execute("INSERT INTO fts (fts) VALUES ('delete-all')")
-            db.execute("UPDATE meta SET value = ? WHERE key = 'analysis_version'", (ANALYSIS_VERSION,))
+            self._clear(db)
+
+    @staticmethod
+    def _clear(db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM ver")
+        db.execute("DELETE FROM sec")
+        db.execute("INSERT INTO fts (fts) VALUES ('delete-all')")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'analysis_version'", (ANALYSIS_VERSION,))
 
     def optimize(self) -> None:
         """Merge the index segments into one (after a rebuild): fewer segments, faster queries."""

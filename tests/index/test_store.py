@@ -235,3 +235,11 @@ def test_schema_is_at_head_and_sqlite_uses_wal(store: Store) -> None:
         with store.engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_rebuild_clears_only_its_own_queue_entries(store: Store) -> None:
+    store.ingest(doc("RB-1"))
+    queued_at = store.enqueue_all()
+    during = store.ingest(doc("RB-2"))  # stored while the rebuild runs
+    store.index_done_queued_at(queued_at)
+    assert [e.version_id for e in store.pending_index(10)] == [during.version_id]
