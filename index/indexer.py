@@ -50,7 +50,5 @@ class Indexer:
         checkpoint("after-index-rebuild")
         # Only the entries queued for this rebuild: versions stored or changed meanwhile stay queued.
         self.store.index_done_queued_at(queued_at)
-        optimize = getattr(self.search, "optimize", None)
-        if callable(optimize):
-            optimize()
+        self.search.optimize()
         return count

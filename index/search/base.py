@@ -171,5 +171,8 @@ class SearchIndex(abc.ABC):
         """A reason when the index was built by an incompatible analysis and must be rebuilt."""
         return None
 
+    def optimize(self) -> None:  # noqa: B027 - optional hook
+        """Compact the index after a rebuild, where the backend can."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -29,10 +28,7 @@ def test_upgrade_from_empty_matches_the_models(store_url: str) -> None:
 def test_downgrade_to_base_and_up_again(store_url: str) -> None:
     engine = make_engine(store_url)
     migrate.upgrade(engine)
-    cfg = migrate._config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "base")
+    migrate.downgrade(engine, "base")
     assert "documents" not in inspect(engine).get_table_names()
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision(engine)
