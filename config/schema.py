@@ -23,13 +23,14 @@ Conventions the loader and the starter rely on:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -206,6 +207,190 @@ class LoggingSettings(BaseModel):
     )
 
 
+class CrawlSettings(BaseModel):
+    """How every spider behaves on the network: identity, politeness, retries, health."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_agent: str = Field(
+        default="sepwatch/0.1 (standards and patent watch; self-hosted)",
+        description="User-Agent sent with every request.",
+    )
+    timeout_s: float = Field(default=60.0, gt=0, description="Seconds before one request is given up.")
+    retries: int = Field(
+        default=4,
+        ge=0,
+        description="Retries of a request that failed with a network error, 429 or 5xx, with backoff.",
+    )
+    backoff_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="Wait before the first retry; it doubles on each further retry (Retry-After wins).",
+    )
+    max_backoff_s: float = Field(default=300.0, ge=0, description="Longest wait between two retries.")
+    delay_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Pause between two requests to the same site (AutoThrottle adapts it to the server).",
+    )
+    concurrency_per_host: int = Field(default=2, ge=1, description="Parallel requests to one site.")
+    obey_robots_txt: bool = Field(default=True, description="Honour each site's robots.txt.")
+    time_limit_s: int = Field(
+        default=6 * 3600,
+        ge=60,
+        description="A crawl still running after this many seconds is stopped and recorded as failed.",
+    )
+    unhealthy_after_failures: int = Field(
+        default=6,
+        ge=1,
+        description="A source whose last this-many runs all failed is shown as unhealthy.",
+    )
+
+
+class ThreeGppSettings(BaseModel):
+    """3GPP: the working groups followed, their meetings, TDocs, specifications and freezes (YAML key ``3gpp``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site_url: str = Field(
+        default="https://www.3gpp.org",
+        description="Base URL of the 3GPP site: meeting calendars (dynareport), FTP listings, spec archive, release pages.",
+    )
+    portal_url: str = Field(
+        default="https://portal.3gpp.org",
+        description="Base URL of the 3GPP Portal: the TDoc list export of each meeting.",
+    )
+    groups: list[str] = Field(
+        default_factory=list,
+        description="Groups followed, e.g. [RAN1, RAN2, SA2, CT1]: their meetings, TDoc lists and TDocs are collected.",
+        json_schema_extra={"example": ["RAN1", "RAN2", "SA2"]},
+    )
+    since: dt.date | None = Field(
+        default=None,
+        description="Collect meetings that end on or after this date. Unset: the last 365 days.",
+        json_schema_extra={"example": "2025-01-01"},
+    )
+    download_tdocs: bool = Field(
+        default=True,
+        description="Download each TDoc's archive and index its text; off: TDoc lists (metadata) only.",
+    )
+    specs: list[str] = Field(
+        default_factory=list,
+        description="Specifications followed, e.g. ['38.331', '23.501']: every version in the archive is collected.",
+        json_schema_extra={"example": ["38.331", "23.501"]},
+    )
+    spec_min_release: int = Field(
+        default=15,
+        ge=3,
+        description="Spec versions of releases older than this are not downloaded.",
+    )
+    releases: list[int] = Field(
+        default_factory=lambda: [18, 19, 20, 21],
+        description="Releases whose freeze dates are read from the 3GPP release pages.",
+    )
+    @field_validator("groups")
+    @classmethod
+    def _known_groups(cls, value: list[str]) -> list[str]:
+        from crawlers.threegpp.groups import group  # the list of 3GPP groups lives with the parsers
+
+        return [group(name).name for name in value]  # ValueError names the unknown group and the known ones
+
+    freeze_overrides: dict[str, dict[str, dt.date]] = Field(
+        default_factory=dict,
+        description=(
+            "Freeze dates you know better than the site, by release and stage "
+            "(stage1, stage2, stage3, protocols); they win over crawled dates, which win over shipped defaults."
+        ),
+        json_schema_extra={"example": {"Rel-20": {"stage3": "2027-03-19"}}},
+    )
+
+
+class IetfSettings(BaseModel):
+    """IETF: working groups and drafts followed, the RFC index, meetings and IPR disclosures."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    datatracker_url: str = Field(
+        default="https://datatracker.ietf.org",
+        description="Base URL of the Datatracker (its JSON API is under /api/v1).",
+    )
+    archive_url: str = Field(
+        default="https://www.ietf.org/archive/id",
+        description="Where draft texts are downloaded from (<name>-<rev>.txt and .xml).",
+    )
+    rfc_editor_url: str = Field(
+        default="https://www.rfc-editor.org",
+        description="Base URL of the RFC Editor: rfc-index.xml and RFC texts.",
+    )
+    groups: list[str] = Field(
+        default_factory=list,
+        description="Working groups followed by acronym, e.g. [quic, httpbis]: all their drafts are collected.",
+        json_schema_extra={"example": ["quic", "httpbis"]},
+    )
+    drafts: list[str] = Field(
+        default_factory=list,
+        description="Individual drafts followed by name (without revision), in addition to the groups' drafts.",
+        json_schema_extra={"example": ["draft-ietf-appsawg-file-scheme"]},
+    )
+    since: dt.date | None = Field(
+        default=None,
+        description="Skip draft revisions and meetings before this date. Unset: the last 365 days.",
+        json_schema_extra={"example": "2025-01-01"},
+    )
+
+
+class FeedSource(BaseModel):
+    """An RSS or Atom feed whose entries become documents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{1,60}$", description="Source name, used by `sepwatch crawl NAME`."
+    )
+    url: str = Field(description="URL of the feed.")
+    body: str | None = Field(default=None, description="Standards body, e.g. ETSI (a search filter).")
+    group: str | None = Field(default=None, description="Group within the body (a search filter).")
+    kind: str = Field(
+        default="feed-entry", description="Document kind given to the entries (a search filter)."
+    )
+
+
+class ListingSource(BaseModel):
+    """A listing page read with CSS selectors; each row becomes a document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{1,60}$", description="Source name, used by `sepwatch crawl NAME`."
+    )
+    url: str = Field(description="URL of the first listing page.")
+    row: str = Field(description="CSS selector of one entry (row) on the page.")
+    title: str = Field(description="CSS selector of the title within a row; `sel@attr` takes an attribute.")
+    link: str | None = Field(default=None, description="Selector of the entry's link (default: `a@href`).")
+    date: str | None = Field(default=None, description="Selector of the entry's date.")
+    number: str | None = Field(default=None, description="Selector of the entry's number; unset: its link.")
+    number_pattern: str | None = Field(
+        default=None,
+        description="Regex applied to the number text (or the link); its groups build the number.",
+    )
+    number_format: str | None = Field(
+        default=None,
+        description="str.format template over number_pattern's named groups, e.g. '11-{yy}/{dcn}r{rev:d}'.",
+    )
+    extra: dict[str, str] = Field(
+        default_factory=dict,
+        description="More fields to keep per entry: name → selector (`sel@attr` allowed).",
+    )
+    date_format: str | None = Field(
+        default=None, description="strptime format of dates; unset: common formats."
+    )
+    next_page: str | None = Field(default=None, description="Selector of the link to the next page.")
+    max_pages: int = Field(default=5, ge=1, description="Most listing pages read per crawl.")
+    follow: bool = Field(default=False, description="Fetch each entry's link and index the document itself.")
+    body: str | None = Field(default=None, description="Standards body, e.g. IEEE (a search filter).")
+    group: str | None = Field(default=None, description="Group within the body (a search filter).")
+
+
 class Settings(BaseModel):
     """The whole validated configuration. Build it with :func:`config.load_settings`."""
 
@@ -238,11 +423,62 @@ class Settings(BaseModel):
         default_factory=LoggingSettings,
         description="What is logged, and in which format.",
     )
+    crawl: CrawlSettings = Field(
+        default_factory=CrawlSettings,
+        description="How spiders behave on the network: identity, politeness, retries, health.",
+    )
+    threegpp: ThreeGppSettings = Field(
+        default_factory=ThreeGppSettings,
+        alias="3gpp",
+        description="3GPP groups, meetings, TDocs, specifications and release freezes.",
+    )
+    ietf: IetfSettings = Field(
+        default_factory=IetfSettings,
+        description="IETF working groups, drafts, the RFC index, meetings and IPR disclosures.",
+    )
+    feeds: list[FeedSource] = Field(
+        default_factory=list,
+        description="RSS/Atom feeds; each entry becomes a document. Items: name, url, body, group.",
+        json_schema_extra={
+            "example": [{"name": "etsi_news", "url": "https://www.etsi.org/rss", "body": "ETSI"}]
+        },
+    )
+    listings: list[ListingSource] = Field(
+        default_factory=list,
+        description=(
+            "Listing pages read with CSS selectors; each row becomes a document. Items: name, url, row, title, "
+            "link, date, number, number_pattern, number_format, date_format, next_page, max_pages, follow, "
+            "body, group, extra "
+            "(examples in config/examples/)."
+        ),
+        json_schema_extra={
+            "example": [
+                {
+                    "name": "itut_sg17_tds",
+                    "url": "https://www.itu.int/md/T25-SG17-TD/en",
+                    "row": "table tr",
+                    "title": "td:nth-of-type(2)",
+                    "number": "td:nth-of-type(1) a",
+                }
+            ]
+        },
+    )
     config_file: Path | None = Field(
         default=None,
         exclude=True,
         description="The configuration file that was read, if any. Set by the loader; not a setting.",
     )
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Settings:
+        from crawlers.sources import BUILTIN
+
+        seen: set[str] = set(BUILTIN)
+        for source in [*self.feeds, *self.listings]:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice (feeds, listings and built-in spiders)")
+            seen.add(source.name)
+        return self
 
     def store_url(self) -> str:
         """The SQLAlchemy URL of the store, with the data_dir default applied."""

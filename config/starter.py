@@ -94,8 +94,14 @@ def _comment(text: str, indent: str, *, wrap: bool = True) -> list[str]:
 
 
 def _default(field: FieldInfo) -> Any:
-    """The static default of *field*, or None when it is unset or computed at load time."""
-    if field.default_factory is not None or field.default is PydanticUndefined:
+    """The static default of *field*, or None when it is unset, empty, or computed at load time."""
+    if field.default_factory is not None:
+        # Container defaults (lists, mappings) are static; data_dir's factory reads the environment.
+        if field.default_factory in (list, dict):
+            return None
+        value = field.default_factory()  # type: ignore[call-arg]
+        return value if isinstance(value, (list, dict)) and value else None
+    if field.default is PydanticUndefined:
         return None
     return field.default
 
@@ -124,5 +130,13 @@ def _constraints(field: FieldInfo) -> str:
 
 def _yaml_pair(key: str, value: Any) -> str:
     plain = str(value) if isinstance(value, Path) else value
-    dumped = yaml.safe_dump({key: plain}, default_flow_style=False, allow_unicode=True, width=1000)
+    # Flow style keeps a list or mapping on the one line that may be commented out.
+    flow = None if isinstance(plain, (list, dict)) else False
+    dumped = yaml.safe_dump(
+        {key: plain}, default_flow_style=flow, allow_unicode=True, width=1000, sort_keys=False
+    )
+    if flow is None:
+        dumped = yaml.safe_dump(
+            {key: plain}, default_flow_style=True, allow_unicode=True, width=1000, sort_keys=False
+        )[1:-2]
     return dumped.rstrip("\n")

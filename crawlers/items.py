@@ -47,3 +47,30 @@ class StandardDocument:
     version_label: str | None = None
     origin: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    partial: bool = False
+    """True for a listing entry (TDoc list row, index entry) that carries metadata only: its
+    sections stand in for the text until the document itself is fetched, and it never replaces
+    text already stored."""
+
+
+@dataclass(slots=True)
+class Milestone:
+    """A dated event for the deadline calendar: a meeting, a release freeze, a draft's expiry.
+
+    ``key`` is stable across crawls (``3gpp:meeting:85434``, ``3gpp:freeze:Rel-19:stage3``,
+    ``ietf:expiry:draft-ietf-quic-transport-34``) so a date that slips updates the same milestone.
+    ``date`` is the day it happens (the first day for a meeting), ``end`` the last day if any.
+    """
+
+    source: str
+    key: str
+    kind: str  # meeting | freeze | expiry | deadline | …
+    title: str
+    date: dt.date | None
+    end: dt.date | None = None
+    body: str | None = None
+    group: str | None = None
+    release: str | None = None
+    status: str | None = None  # e.g. "cancelled"
+    origin: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -106,6 +108,8 @@ class Version(Base):
     seq: Mapped[int] = mapped_column(Integer)
     label: Mapped[str | None] = mapped_column(String(100))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # A listing entry's stand-in text (TDoc list row…) until the document itself is fetched.
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     title: Mapped[str | None] = mapped_column(Text)
     release: Mapped[str | None] = mapped_column(String(40))
     doc_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -163,3 +167,44 @@ class IndexQueue(Base):
     enqueued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Milestone(Base):
+    """A dated event for the deadline calendar (meeting, freeze, draft expiry), keyed stably so
+    that a date that slips updates the same row; ``meta["history"]`` keeps the earlier dates."""
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    body: Mapped[str | None] = mapped_column(String(40))
+    group_name: Mapped[str | None] = mapped_column(String(100))
+    release: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(40))
+    origin: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FetchState(Base):
+    """What a source last fetched at a URL: validators for conditional requests, the listing's
+    stamp (date and size) and the body's hash, so an unchanged resource is not fetched again."""
+
+    __tablename__ = "fetch_state"
+    __table_args__ = (UniqueConstraint("source", "url"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    stamp: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

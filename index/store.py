@@ -199,6 +199,53 @@ class Store:
         with self.session() as s:
             return list(s.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
 
+    def source_health(self, names: Sequence[str], failures_for_unhealthy: int) -> list[dict[str, Any]]:
+        """Per source: its last run, when it last succeeded, and how many runs failed in a row.
+
+        A source is unhealthy when its last ``failures_for_unhealthy`` runs all failed, or when it
+        has failed without a success for 24 hours.
+        """
+        out = []
+        now = utcnow()
+        with self.session() as s:
+            for name in names:
+                runs = list(
+                    s.scalars(
+                        select(Run)
+                        .where(Run.kind == "crawl", Run.source == name, Run.status != "running")
+                        .order_by(Run.id.desc())
+                        .limit(max(failures_for_unhealthy, 50))
+                    )
+                )
+                streak = 0
+                for r in runs:
+                    if r.status == "succeeded":
+                        break
+                    streak += 1
+                last_ok = next((r for r in runs if r.status == "succeeded"), None)
+                first_failure = runs[streak - 1] if streak else None
+                failing_for = (
+                    now - _aware(first_failure.started_at) if first_failure is not None else dt.timedelta(0)
+                )
+                state = "never run" if not runs else "healthy"
+                if streak and (streak >= failures_for_unhealthy or failing_for >= dt.timedelta(hours=24)):
+                    state = "unhealthy"
+                elif streak:
+                    state = "failing"
+                last = runs[0] if runs else None
+                out.append(
+                    {
+                        "source": name,
+                        "state": state,
+                        "consecutive_failures": streak,
+                        "last_run": _iso(last.started_at) if last else None,
+                        "last_status": last.status if last else None,
+                        "last_success": _iso(last_ok.finished_at) if last_ok else None,
+                        "last_error": (last.errors[0]["reason"] if last and last.errors else None),
+                    }
+                )
+        return out
+
     # --- documents -----------------------------------------------------------------------------
 
     def ingest(self, doc: StandardDocument, run_id: int | None = None) -> IngestResult:
@@ -230,13 +277,16 @@ class Store:
                 .order_by(Version.seq.desc())
                 .limit(1)
             )
-            if previous is not None and previous.content_hash == digest:
-                if self._update_metadata(document, doc) | _refresh_version(previous, doc):
+            meta = {**(previous.meta if previous is not None else {}), **doc.metadata}
+            # Text that is stored is never replaced by a listing's stand-in for it.
+            keeps_text = previous is not None and doc.partial and not previous.partial
+            if previous is not None and (previous.content_hash == digest or keeps_text):
+                if self._update_metadata(document, doc, meta) | _refresh_version(previous, doc, meta):
                     document.updated_at = now
                     _enqueue(s, previous.id, now)
                 return IngestResult("unchanged", document.id, previous.id, previous.seq)
             outcome: Outcome = "new_document" if previous is None else "new_version"
-            self._update_metadata(document, doc)
+            self._update_metadata(document, doc, meta)
             document.version_count += 1
             document.updated_at = now
             version = Version(
@@ -244,11 +294,12 @@ class Store:
                 seq=document.version_count,
                 label=doc.version_label,
                 content_hash=digest,
-                title=doc.title,
-                release=doc.release,
-                doc_date=doc.date,
+                partial=doc.partial,
+                title=_known(doc.title, previous.title if previous else None),
+                release=_known(doc.release, previous.release if previous else None),
+                doc_date=_known(doc.date, previous.doc_date if previous else None),
                 origin=doc.origin,
-                meta=doc.metadata,
+                meta=meta,
                 section_count=len(doc.sections),
                 char_count=sum(len(x.text) for x in doc.sections),
                 run_id=run_id,
@@ -317,19 +368,25 @@ class Store:
         ).one()
 
     @staticmethod
-    def _update_metadata(document: Document, doc: StandardDocument) -> bool:
-        """Current metadata follows the latest crawl; returns whether anything changed."""
+    def _update_metadata(document: Document, doc: StandardDocument, meta: dict[str, Any]) -> bool:
+        """Current metadata follows the latest crawl; returns whether anything changed.
+
+        Several sources describe one document (a TDoc list row, the TDoc's own file, an agenda
+        page), so a value one of them does not know (None) keeps what another one said.
+        """
         values = {
-            "kind": doc.kind,
+            "kind": doc.kind if not doc.partial or not document.kind else document.kind,
             "title": doc.title,
             "body": doc.body,
             "group_name": doc.group,
             "meeting": doc.meeting,
             "spec": doc.spec,
-            "meta": doc.metadata,
+            "meta": meta,
         }
         changed = False
         for key, value in values.items():
+            if value is None:
+                continue
             if getattr(document, key, None) != value:
                 setattr(document, key, value)
                 changed = True
@@ -513,6 +570,7 @@ class Store:
                         "date": v.doc_date.isoformat() if v.doc_date else None,
                         "origin": v.origin,
                         "content_hash": v.content_hash,
+                        "partial": v.partial,
                         "created_at": _iso(v.created_at),
                         "metadata": v.meta,
                         "sections": secs[v.id],
@@ -549,7 +607,11 @@ def _enqueue(s: Session, version_id: int, now: dt.datetime) -> None:
         entry.enqueued_at = now
 
 
-def _refresh_version(version: Version, doc: StandardDocument) -> bool:
+def _known(value: Any, fallback: Any) -> Any:
+    return fallback if value is None else value
+
+
+def _refresh_version(version: Version, doc: StandardDocument, meta: dict[str, Any]) -> bool:
     """A metadata-only change (title, release, date…) updates the latest version in place."""
     changed = False
     for key, value in (
@@ -557,8 +619,10 @@ def _refresh_version(version: Version, doc: StandardDocument) -> bool:
         ("release", doc.release),
         ("doc_date", doc.date),
         ("label", doc.version_label),
-        ("meta", doc.metadata),
+        ("meta", meta),
     ):
+        if value is None:
+            continue
         if getattr(version, key) != value:
             setattr(version, key, value)
             changed = True
@@ -573,6 +637,11 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

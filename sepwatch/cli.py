@@ -280,6 +280,48 @@ def _print_result(result: SearchResult, query: SearchQuery) -> None:
             click.echo(f"\n{name}: " + ", ".join(f"{_terminal_safe(v)} ({n})" for v, n in values))
 
 
+@cli.command()
+@click.argument("source")
+@click.option("--full", is_flag=True, help="Fetch everything again, ignoring what earlier crawls saw.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+@pass_ctx
+def crawl(ctx: Context, source: str, full: bool, as_json: bool) -> None:
+    """Crawl one source now (a built-in spider, or a configured feed or listing)."""
+    from crawlers.runner import crawl as run_crawl
+    from crawlers.sources import UnknownSource, resolve
+
+    try:
+        resolve(ctx.settings, source)
+    except UnknownSource as exc:
+        raise click.UsageError(str(exc)) from None
+    with ctx.app() as app:
+        result = run_crawl(app, source, full=full)
+    report = result.report
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "run": result.run_id,
+                    "source": result.source,
+                    "status": result.status,
+                    "counts": report.counts,
+                    "errors": report.errors,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing new"
+        click.echo(f"crawl {source}: {result.status} (run {result.run_id}): {counts}")
+        for error in report.errors:
+            click.echo(
+                f"  error: {_terminal_safe(error['url'])}: {_terminal_safe(error['reason'])}", err=True
+            )
+    if result.status != "succeeded":
+        sys.exit(1)
+
+
 @cli.group()
 def export() -> None:
     """Export what the store holds."""
@@ -307,6 +349,22 @@ def export_documents(ctx: Context, fmt: str, output: Path | None, source: str | 
     click.echo(f"exported {n} versions", err=True)
 
 
+@export.command("milestones")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--kind", multiple=True, help="Only this kind: meeting, freeze, expiry… (repeatable).")
+@click.option("--source", help="Only this source.")
+@pass_ctx
+def export_milestones(ctx: Context, fmt: str, kind: tuple[str, ...], source: str | None) -> None:
+    """Meetings, freeze dates and expiries with their dates and history, one JSON object per line."""
+    from index import milestones
+
+    with ctx.app() as app:
+        rows = milestones.between(app.store, kinds=kind, source=source)
+        for row in rows:
+            click.echo(json.dumps(milestones.as_dict(row), ensure_ascii=False))
+    click.echo(f"exported {len(rows)} milestones", err=True)
+
+
 @cli.command()
 @pass_ctx
 def reindex(ctx: Context) -> None:
@@ -321,7 +379,9 @@ def reindex(ctx: Context) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def status(ctx: Context, as_json: bool) -> None:
-    """Configuration, store, search index and recent runs at a glance."""
+    """Configuration, store, search index, source health and recent runs at a glance."""
+    from crawlers.sources import available
+
     settings = ctx.settings
     with ctx.app() as app:
         info: dict[str, Any] = {
@@ -347,6 +407,7 @@ def status(ctx: Context, as_json: bool) -> None:
                 }
                 for r in app.store.recent_runs(10)
             ],
+            "sources": app.store.source_health(available(settings), settings.crawl.unhealthy_after_failures),
         }
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
@@ -365,6 +426,15 @@ def status(ctx: Context, as_json: bool) -> None:
         f"search:  {search_['backend']}: {search_['documents']} documents, {search_['sections']} sections; "
         f"{store['index_pending']} versions waiting to be indexed"
     )
+    crawled = [h for h in info["sources"] if h["state"] != "never run"]
+    click.echo("sources:" if crawled else "sources: none crawled yet")
+    for h in crawled:
+        line = f"  {h['source']}: {h['state']}, last run {h['last_run']} {h['last_status']}"
+        if h["consecutive_failures"]:
+            line += (
+                f", {h['consecutive_failures']} failures in a row: {_terminal_safe(h['last_error'] or '')}"
+            )
+        click.echo(line)
     click.echo("runs:" if info["runs"] else "runs:    none yet")
     for r in info["runs"]:
         counts = ", ".join(f"{k} {v}" for k, v in r["counts"].items())

@@ -154,7 +154,7 @@ def test_bad_files_are_rejected_with_reasons_and_the_rest_goes_through(
         "blank.md": "rejected: {}: empty file: no text",
         "random.txt": "rejected: {}: binary content, not text",
         "image.png": "rejected: {}: unsupported file kind: PNG image",
-        "archive.zip": "rejected: {}: unsupported file kind: zip archive or Office document",
+        "archive.zip": "rejected: {}: truncated or corrupt zip archive: archive.zip",
         "truncated.pdf": "rejected: {}: truncated PDF: no %%EOF marker",
         "fake.pdf": "rejected: {}: not a PDF: missing %PDF- header",
         "data.xyz": "rejected: {}: unsupported file kind '.xyz'",
@@ -223,7 +223,7 @@ def test_init_writes_the_starter_file_and_creates_the_store(env: dict[str, str],
     assert (Path(env["SEPWATCH_DATA_DIR"]) / "search.sqlite").exists()
     assert "kept the existing configuration" in sw(env, "init", str(cfg)).stdout
     status = sw(env, "--config", str(cfg), "status").stdout
-    assert f"config:  {cfg}" in status and "schema 0001, up to date" in status
+    assert f"config:  {cfg}" in status and "schema 0002, up to date" in status
 
 
 def test_configuration_errors_name_the_file_and_key(env: dict[str, str], tmp_path: Path) -> None:

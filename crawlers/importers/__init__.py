@@ -19,7 +19,7 @@ from crawlers.extract import RejectedInput
 from crawlers.items import StandardDocument
 
 # Imported for their @register side effect, in this order (earlier wins on equal claims).
-BUILTIN_MODULES = ("crawlers.importers.files",)
+BUILTIN_MODULES = ("crawlers.importers.threegpp", "crawlers.importers.ietf", "crawlers.importers.files")
 
 Item = StandardDocument
 
@@ -41,6 +41,8 @@ class Importer(abc.ABC):
     kind: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
+    # Binary signatures (zip, OLE…) this importer reads when the file's extension is its own.
+    containers: ClassVar[tuple[bytes, ...]] = ()
 
     def sniff(self, head: bytes) -> bool:
         """True when the first bytes of a file prove it is of this kind, whatever its name."""
@@ -96,10 +98,13 @@ def choose(name: str, head: bytes) -> Importer:
     for cls in classes:
         if cls().sniff(head):
             return cls()
+    suffix = PurePath(name).suffix.lower()
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
+            for cls in classes:
+                if suffix in cls.extensions and magic in cls.containers:
+                    return cls()
             raise RejectedInput(f"unsupported file kind: {what}")
-    suffix = PurePath(name).suffix.lower()
     for cls in classes:
         if suffix in cls.extensions:
             return cls()

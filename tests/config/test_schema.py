@@ -168,3 +168,19 @@ def test_repr_does_not_leak_the_store_password() -> None:
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings)
     assert "sw:***@db" in repr(settings)
+
+
+def test_3gpp_groups_are_normalised_and_unknown_ones_rejected() -> None:
+    settings = Settings.model_validate({"3gpp": {"groups": ["ran1", "S2", "CT1"]}})
+    assert settings.threegpp.groups == ["RAN1", "SA2", "CT1"]
+    with pytest.raises(ValidationError, match="unknown 3GPP group 'RAN9'"):
+        Settings.model_validate({"3gpp": {"groups": ["RAN9"]}})
+
+
+def test_source_names_must_be_unique_and_not_a_built_in_spider() -> None:
+    feed = {"name": "etsi_news", "url": "https://example.org/rss"}
+    listing = {"name": "etsi_news", "url": "https://example.org/", "row": "tr", "title": "td"}
+    with pytest.raises(ValidationError, match="'etsi_news' is used twice"):
+        Settings.model_validate({"feeds": [feed], "listings": [listing]})
+    with pytest.raises(ValidationError, match="'threegpp_tdocs' is used twice"):
+        Settings.model_validate({"feeds": [{**feed, "name": "threegpp_tdocs"}]})

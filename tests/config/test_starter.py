@@ -21,7 +21,9 @@ COMMENTED_SETTING = re.compile(r"^(\s*)# ([a-z_]+):(.*)$")
 def _flatten(data: dict[str, Any], prefix: str = "") -> list[str]:
     keys: list[str] = []
     for key, value in data.items():
-        keys += _flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else [prefix + key]
+        # A mapping is a section unless it is itself a setting (freeze_overrides).
+        nested = isinstance(value, dict) and prefix + key not in all_setting_keys()
+        keys += _flatten(value, f"{prefix}{key}.") if nested else [prefix + key]
     return keys
 
 
@@ -53,6 +55,33 @@ def test_all_setting_keys() -> None:
         "import.index_batch_sections",
         "logging.level",
         "logging.format",
+        "crawl.user_agent",
+        "crawl.timeout_s",
+        "crawl.retries",
+        "crawl.backoff_s",
+        "crawl.max_backoff_s",
+        "crawl.delay_s",
+        "crawl.concurrency_per_host",
+        "crawl.obey_robots_txt",
+        "crawl.time_limit_s",
+        "crawl.unhealthy_after_failures",
+        "3gpp.site_url",
+        "3gpp.portal_url",
+        "3gpp.groups",
+        "3gpp.since",
+        "3gpp.download_tdocs",
+        "3gpp.specs",
+        "3gpp.spec_min_release",
+        "3gpp.releases",
+        "3gpp.freeze_overrides",
+        "ietf.datatracker_url",
+        "ietf.archive_url",
+        "ietf.rfc_editor_url",
+        "ietf.groups",
+        "ietf.drafts",
+        "ietf.since",
+        "feeds",
+        "listings",
     ]
 
 
@@ -94,7 +123,7 @@ def _documented_settings(text: str) -> dict[str, str]:
     comment: list[str] = []
     lines = [*text.splitlines(), ""]
     for line, following in itertools.pairwise(lines):
-        setting = re.match(r"^(\s*)(?:# )?([a-z_]+):", line)
+        setting = re.match(r"^(\s*)(?:# )?([a-z0-9_]+):", line)
         # a commented-out setting is the last line of its block; other "# word:" lines are prose
         if setting is not None and (not line.lstrip().startswith("#") or not following.strip()):
             indent, key = setting.groups()
