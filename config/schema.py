@@ -288,6 +288,7 @@ class ThreeGppSettings(BaseModel):
         default_factory=lambda: [18, 19, 20, 21],
         description="Releases whose freeze dates are read from the 3GPP release pages.",
     )
+
     @field_validator("groups")
     @classmethod
     def _known_groups(cls, value: list[str]) -> list[str]:
@@ -474,9 +475,12 @@ class Settings(BaseModel):
         from crawlers.sources import BUILTIN
 
         seen: set[str] = set(BUILTIN)
-        for source in [*self.feeds, *self.listings]:
+        sources: list[FeedSource | ListingSource] = [*self.feeds, *self.listings]
+        for source in sources:
             if source.name in seen:
-                raise ValueError(f"source name {source.name!r} is used twice (feeds, listings and built-in spiders)")
+                raise ValueError(
+                    f"source name {source.name!r} is used twice (feeds, listings and built-in spiders)"
+                )
             seen.add(source.name)
         return self
 

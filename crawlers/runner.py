@@ -41,8 +41,8 @@ def crawl(app: App, name: str, *, full: bool = False) -> CrawlResult:
     process = CrawlerProcess(settings={**scrapy_settings(app.settings), "LOG_INSTALL_ROOT_HANDLER": False})
     if app.settings.logging.level != "DEBUG":
         # Scrapy's per-request and statistics lines drown ours; its warnings and errors stay.
-        for name in ("scrapy", "py.warnings", "protego"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        for logger in ("scrapy", "py.warnings", "protego"):
+            logging.getLogger(logger).setLevel(logging.WARNING)
     spider_cls = spec.spider_class()
     crawler = process.create_crawler(spider_cls)
     reasons: list[str] = []

@@ -273,3 +273,9 @@ def test_query_syntax_on_the_command_line(env: dict[str, str], tmp_path: Path) -
     proc = sw(env, "search", "NOT", "zulu", ok=False)
     assert proc.returncode == 1 and "nothing to search for" in proc.stderr
     assert "no documents beyond the 2 found" in sw(env, "search", "alpha", "--offset", "5").stdout
+
+
+def test_crawl_of_an_unknown_source_names_the_sources(env: dict[str, str]) -> None:
+    proc = sw(env, "crawl", "nosuch", ok=False)
+    assert proc.returncode == 2
+    assert "no source named 'nosuch'" in proc.stderr and "threegpp_tdocs" in proc.stderr
