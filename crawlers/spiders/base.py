@@ -110,7 +110,15 @@ class SepwatchSpider(scrapy.Spider):
         if response.status == 304:
             self.report.add("not_modified")
             if known is not None:
-                self._confirmed[response.url] = (known, bool(response.meta.get("sepwatch_leaf")))
+                # The body is as before; the listing's stamp and the validators may be new.
+                state = State(
+                    url=response.url,
+                    etag=_header(response, b"ETag") or known.etag,
+                    last_modified=_header(response, b"Last-Modified") or known.last_modified,
+                    stamp=response.meta.get("sepwatch_stamp") or known.stamp,
+                    content_hash=known.content_hash,
+                )
+                self._confirmed[response.url] = (state, bool(response.meta.get("sepwatch_leaf")))
             return True
         if known is not None and known.content_hash == _digest(response.body) and not self.full:
             self.report.add("unchanged_body")
