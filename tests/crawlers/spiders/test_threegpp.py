@@ -160,6 +160,8 @@ def test_tdoc_crawl_fills_the_store_and_a_second_crawl_downloads_no_bodies(
     hits = sepwatch.search("paging early indication", "--source", "3gpp")["hits"]
     assert hits and hits[0]["number"] == "R1-2506701"
     assert sepwatch.search("Nokia", "--group", "RAN1", "--limit", "5")["total"] > 10
+    agenda = sepwatch.search('"Approval of Agenda"', "--meeting", fetched["meeting"])["hits"]
+    assert "R1-2506700" in [h["number"] for h in agenda]
 
     milestones = sepwatch.export("milestones", "--kind", "meeting")
     assert any(m["title"].startswith("RAN1#122-bis") for m in milestones)
