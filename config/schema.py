@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -392,6 +392,67 @@ class ListingSource(BaseModel):
     group: str | None = Field(default=None, description="Group within the body (a search filter).")
 
 
+class PortfolioSettings(BaseModel):
+    """The patents watched: the organisation's own families and its competitors'."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    own: list[str] = Field(
+        default_factory=list,
+        description="Own applications or publications, with office prefix (EP3000000, US16123456, CN201810012345).",
+        json_schema_extra={"example": ["EP3000000", "US16123456"]},
+    )
+    competitors: list[str] = Field(
+        default_factory=list,
+        description="Competitors by applicant name, e.g. ['NTT DOCOMO']: their new publications are tracked (EPO search).",
+        json_schema_extra={"example": ["NTT DOCOMO"]},
+    )
+
+
+class EpoSettings(BaseModel):
+    """EPO Open Patent Services (register, INPADOC legal status, families)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(default="https://ops.epo.org/3.2", description="Base URL of OPS.")
+    client_id: str | None = Field(
+        default=None, description="OPS consumer key; set SEPWATCH_EPO__CLIENT_ID in the environment."
+    )
+    client_secret: SecretStr | None = Field(
+        default=None, description="OPS consumer secret; set SEPWATCH_EPO__CLIENT_SECRET in the environment."
+    )
+
+
+class UsptoSettings(BaseModel):
+    """USPTO Open Data Portal (applications, transactions, continuity, documents)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(
+        default="https://api.uspto.gov", description="Base URL of the Open Data Portal API."
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="ODP API key; set SEPWATCH_USPTO__API_KEY in the environment."
+    )
+
+
+class DeadlineSettings(BaseModel):
+    """The deadline engine: rules and holiday calendars are data; these files override the shipped ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules_file: ExpandedPath | None = Field(
+        default=None,
+        description="YAML file of rules that replace (same id), disable (enabled: false) or add to config/deadline_rules.yaml.",
+        json_schema_extra={"example": "/etc/sepwatch/deadline_rules.yaml"},
+    )
+    holidays_file: ExpandedPath | None = Field(
+        default=None,
+        description="YAML file of holidays and working days that extend config/holidays.yaml.",
+        json_schema_extra={"example": "/etc/sepwatch/holidays.yaml"},
+    )
+
+
 class Settings(BaseModel):
     """The whole validated configuration. Build it with :func:`config.load_settings`."""
 
@@ -436,6 +497,19 @@ class Settings(BaseModel):
     ietf: IetfSettings = Field(
         default_factory=IetfSettings,
         description="IETF working groups, drafts, the RFC index, meetings and IPR disclosures.",
+    )
+    portfolio: PortfolioSettings = Field(
+        default_factory=PortfolioSettings,
+        description="The patents watched: own applications and competitors by applicant.",
+    )
+    epo: EpoSettings = Field(
+        default_factory=EpoSettings, description="EPO Open Patent Services: credentials from the environment."
+    )
+    uspto: UsptoSettings = Field(
+        default_factory=UsptoSettings, description="USPTO Open Data Portal: API key from the environment."
+    )
+    deadlines: DeadlineSettings = Field(
+        default_factory=DeadlineSettings, description="Deadline rules and holiday calendars (overrides)."
     )
     feeds: list[FeedSource] = Field(
         default_factory=list,

@@ -74,3 +74,69 @@ class Milestone:
     status: str | None = None  # e.g. "cancelled"
     origin: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PatentRecord:
+    """One patent application as an office describes it (bibliographic data and current status).
+
+    ``application`` is the normalised application number with its office prefix
+    (``EP15150001``, ``US16123456``, ``CN201810012345``); publications are listed as published
+    (``EP3000000A1``, ``US10047600B2``, ``CN104968889A``).
+    """
+
+    source: str  # epo_ops | uspto_odp | cnipa_import | …
+    office: str  # EP | US | CN | JP | KR | WO …
+    application: str
+    title: str | None = None
+    applicants: list[str] = field(default_factory=list)
+    filing_date: dt.date | None = None
+    priority_date: dt.date | None = None  # earliest priority claimed
+    publications: list[str] = field(default_factory=list)
+    grant_date: dt.date | None = None
+    status: str | None = None  # the office's own status text
+    kind: str | None = None  # invention | utility | design | None when not known
+    family: str | None = None  # family id (INPADOC/DOCDB) when the office gives one
+    parents: list[str] = field(default_factory=list)  # continuity: applications this one continues/divides
+    children: list[str] = field(default_factory=list)
+    origin: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PatentEvent:
+    """One status event of an application, normalised across offices.
+
+    ``code`` is the office's own code, kept verbatim (``CTNF``, ``210401``, ``RFEE``, ``PG25``);
+    ``known`` is False when sepwatch's code tables do not know it — it is stored and flagged,
+    never dropped. ``date`` is the date the event counts from (dispatch, mailing, notification).
+    """
+
+    source: str
+    office: str
+    application: str
+    code: str
+    date: dt.date | None
+    text: str
+    kind: str  # register-event | procedural-step | legal-event | transaction | document | notice | status
+    known: bool = True
+    publication: str | None = None
+    origin: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Declaration:
+    """A declaration that a patent is (or may be) essential to a specification (ETSI ISLD, IETF IPR)."""
+
+    source: str  # etsi_isld | ietf_ipr | …
+    key: str  # stable across imports: declaration id + patent
+    declarant: str
+    patents: list[str]  # publication or application numbers as declared
+    specs: list[str]  # "3GPP TS 36.300", "draft-ietf-quic-transport", "RFC 9000"
+    deliverables: list[str] = field(default_factory=list)  # as declared: "ETSI TS 136 300"
+    family: str | None = None
+    licensing: str | None = None
+    date: dt.date | None = None
+    origin: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawlers.items import Milestone, StandardDocument
+from crawlers.items import StandardDocument
 from crawlers.spiders.base import SepwatchSpider
-from index import milestones
 from index.faults import checkpoint
 from index.indexer import Indexer
+from index.ingest import store_item
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,9 @@ class StorePipeline:
         try:
             if isinstance(item, StandardDocument):
                 self._document(item, spider)
-            elif isinstance(item, Milestone):
-                outcome = milestones.upsert(spider.store, item, spider.run_id)
-                spider.report.add(f"milestones_{outcome}")
             else:
-                raise TypeError(f"unexpected item {type(item).__name__}")
+                key, _ = store_item(spider.store, item, spider.run_id)
+                spider.report.add(key)
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             spider.problem(_where(item), f"could not be stored: {reason}")
@@ -54,7 +52,8 @@ class StorePipeline:
         if len(doc.sections) > MAX_SECTIONS:
             spider.problem(_where(doc), f"{len(doc.sections)} sections, more than {MAX_SECTIONS}")
             return
-        result = spider.store.ingest(doc, spider.run_id)
+        _, result = store_item(spider.store, doc, spider.run_id)
+        assert result is not None
         checkpoint("after-store-commit")
         spider.report.add(result.outcome)
         if result.outcome != "unchanged":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
@@ -54,7 +55,13 @@ def crawl(app: App, name: str, *, full: bool = False) -> CrawlResult:
 
     from scrapy import signals
 
+    def spider_error(failure: Any, response: Any, spider: SepwatchSpider) -> None:
+        # A bug in a callback must show on the run, not only in Scrapy's log.
+        spider.report.failed_requests += 1
+        spider.report.error(getattr(response, "url", "?"), f"internal error: {failure.getErrorMessage()}")
+
     crawler.signals.connect(closed, signal=signals.spider_closed)
+    crawler.signals.connect(spider_error, signal=signals.spider_error)
     try:
         process.crawl(
             crawler,
@@ -77,6 +84,9 @@ def crawl(app: App, name: str, *, full: bool = False) -> CrawlResult:
     if reason != "finished":
         report.error(name, f"crawl stopped: {reason}")
     status = "succeeded" if reason == "finished" and report.failed_requests == 0 else "failed"
+    if report.not_configured:
+        status = "not configured"
+        report.error(name, report.not_configured)
     app.indexer.drain()
     app.store.finish_run(run_id, status, report.counts, report.errors)
     return CrawlResult(run_id, name, status, report, reason)

@@ -18,6 +18,8 @@ BUILTIN = (
     "ietf_rfcindex",
     "ietf_meetings",
     "ietf_ipr",
+    "epo_ops",
+    "uspto_odp",
 )
 
 

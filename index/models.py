@@ -208,3 +208,74 @@ class FetchState(Base):
     stamp: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Patent(Base):
+    """A patent application in the portfolio or watched: bibliographic data merged over sources."""
+
+    __tablename__ = "patents"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application: Mapped[str] = mapped_column(String(60), unique=True)
+    office: Mapped[str] = mapped_column(String(8), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    applicants: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    filing_date: Mapped[dt.date | None] = mapped_column(Date)
+    priority_date: Mapped[dt.date | None] = mapped_column(Date)
+    publications: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    grant_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    family: Mapped[str | None] = mapped_column(String(60), index=True)
+    parents: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    children: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    sources: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PatentEventRow(Base):
+    """A status event of an application, append-only in id order (what alerts consume).
+
+    ``dedupe_key`` (office, application, kind, code, date, normalised text) makes a re-crawl or a
+    re-import of the same event a no-op.
+    """
+
+    __tablename__ = "patent_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    application: Mapped[str] = mapped_column(String(60), index=True)
+    office: Mapped[str] = mapped_column(String(8))
+    code: Mapped[str] = mapped_column(String(100))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    known: Mapped[bool] = mapped_column(Boolean)
+    publication: Mapped[str | None] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DeclarationRow(Base):
+    """A declaration linking patents to specifications (ETSI ISLD, IETF IPR…)."""
+
+    __tablename__ = "declarations"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(100))
+    declarant: Mapped[str] = mapped_column(Text)
+    patents: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    specs: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    deliverables: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    family: Mapped[str | None] = mapped_column(String(60))
+    licensing: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    origin: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -228,6 +228,8 @@ class Store:
                     now - _aware(first_failure.started_at) if first_failure is not None else dt.timedelta(0)
                 )
                 state = "never run" if not runs else "healthy"
+                if runs and runs[0].status == "not configured":
+                    state, streak = "not configured", 0
                 if streak and (streak >= failures_for_unhealthy or failing_for >= dt.timedelta(hours=24)):
                     state = "unhealthy"
                 elif streak:

@@ -318,8 +318,141 @@ def crawl(ctx: Context, source: str, full: bool, as_json: bool) -> None:
             click.echo(
                 f"  error: {_terminal_safe(error['url'])}: {_terminal_safe(error['reason'])}", err=True
             )
-    if result.status != "succeeded":
+    if result.status == "failed":
         sys.exit(1)
+
+
+def _days(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+    text = value.strip().lower()
+    units = {"d": 1, "w": 7, "m": 30, "y": 365}
+    try:
+        if text[-1:] in units:
+            return int(text[:-1]) * units[text[-1]]
+        return int(text)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a span like 90d, 12w, 6m or 1y") from None
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--all", "show_all", is_flag=True, help="Every stored application, not only the portfolio's own."
+)
+@pass_ctx
+def patents(ctx: Context, as_json: bool, show_all: bool) -> None:
+    """Status per family: each application's status, last event and open deadlines."""
+    from alerts.calendar import own_applications, patent_deadlines
+    from index import patents as store_patents
+
+    with ctx.app() as app:
+        rows = store_patents.patents(app.store)
+        own = own_applications(app.store, ctx.settings)
+        deadlines = patent_deadlines(app.store, ctx.settings, dt.date.today())
+        events = store_patents.events(app.store)
+        declared = store_patents.declarations(app.store)
+    last: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.application] = counts.get(e.application, 0) + 1
+        if e.date and (e.application not in last or e.date >= last[e.application].date):
+            last[e.application] = e
+    families: dict[str, list[dict[str, Any]]] = {}
+    for p in rows:
+        if not show_all and p.application not in own:
+            continue
+        open_ = [d for d in deadlines if d.application == p.application and d.status in ("open", "overdue")]
+        event = last.get(p.application)
+        pubs = set(p.publications) | {p.application}
+        families.setdefault(p.family or p.application, []).append(
+            {
+                "application": p.application,
+                "office": p.office,
+                "title": p.title,
+                "applicants": p.applicants,
+                "filing_date": store_patents.iso(p.filing_date),
+                "priority_date": store_patents.iso(p.priority_date),
+                "grant_date": store_patents.iso(p.grant_date),
+                "publications": p.publications,
+                "status": p.status,
+                "own": p.application in own,
+                "competitor": p.meta.get("competitor"),
+                "events": counts.get(p.application, 0),
+                "last_event": {
+                    "code": event.code,
+                    "date": store_patents.iso(event.date),
+                    "text": event.text,
+                    "known": event.known,
+                }
+                if event
+                else None,
+                "open_deadlines": [
+                    {
+                        "window": d.window,
+                        "label": d.label,
+                        "due": store_patents.iso(d.due),
+                        "status": d.status,
+                    }
+                    for d in open_
+                ],
+                "declarations": [d.key for d in declared if pubs.intersection(d.patents)],
+            }
+        )
+    if as_json:
+        click.echo(
+            json.dumps(
+                [{"family": k, "applications": v} for k, v in families.items()], ensure_ascii=False, indent=2
+            )
+        )
+        return
+    if not families:
+        click.echo(
+            "no applications stored yet (portfolio.own, then `sepwatch crawl epo_ops` / `uspto_odp` or `sepwatch import`)"
+        )
+    for family, members in families.items():
+        click.echo(f"family {_terminal_safe(family)}")
+        for m in members:
+            ev = m["last_event"]
+            last_text = f"{ev['date']} {ev['code']} {ev['text']}" if ev else "no events"
+            click.echo(
+                f"  {m['application']}  {_terminal_safe(m['status'] or '-')}  last: {_terminal_safe(last_text)}"
+            )
+            for d in m["open_deadlines"]:
+                click.echo(
+                    f"      {d['status']:8} {d['due'] or 'while pending':>13}  {_terminal_safe(d['label'])}"
+                )
+
+
+@cli.command()
+@click.option(
+    "--within", "days", default="90d", callback=_days, show_default=True, help="How far ahead: 90d, 12w, 6m."
+)
+@click.option(
+    "--today", "today", callback=_date, help="Compute as of this date (YYYY-MM-DD) instead of today."
+)
+@click.option("--no-milestones", is_flag=True, help="Patent deadlines only.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def deadlines(ctx: Context, days: int, today: dt.date | None, no_milestones: bool, as_json: bool) -> None:
+    """What is due: patent deadlines (with legal basis) and standards milestones, soonest first."""
+    from alerts.calendar import upcoming
+
+    as_of = today or dt.date.today()
+    with ctx.app() as app:
+        entries = upcoming(app.store, ctx.settings, as_of, days, milestones_too=not no_milestones)
+    if as_json:
+        click.echo(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
+        return
+    if not entries:
+        click.echo(f"nothing due in the {days} days from {as_of.isoformat()}")
+    for e in entries:
+        when = e.date.isoformat() if e.date else "while pending"
+        what = _terminal_safe(e.title)
+        if e.kind == "deadline":
+            basis = e.details.get("legal_basis") or ""
+            flag = "" if e.details.get("verified") else " [unverified rule]"
+            click.echo(f"{when}  {e.status:8} {e.subject}  {what}  ({_terminal_safe(basis)}){flag}")
+        else:
+            click.echo(f"{when}  {e.details.get('milestone', 'milestone'):8} {what}")
 
 
 @cli.group()
@@ -363,6 +496,35 @@ def export_milestones(ctx: Context, fmt: str, kind: tuple[str, ...], source: str
         for row in rows:
             click.echo(json.dumps(milestones.as_dict(row), ensure_ascii=False))
     click.echo(f"exported {len(rows)} milestones", err=True)
+
+
+@export.command("declarations")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--spec", help="Only declarations naming this specification, e.g. 'TS 36.300'.")
+@click.option("--patent", help="Only declarations naming this publication or application number.")
+@pass_ctx
+def export_declarations(ctx: Context, fmt: str, spec: str | None, patent: str | None) -> None:
+    """SEP declarations (ETSI, IETF): declarant, patents, specifications, licensing, one per line."""
+    from index import patents as store_patents
+
+    with ctx.app() as app:
+        rows = store_patents.declarations(app.store, spec=spec, patent=patent)
+    for r in rows:
+        record = {
+            "key": r.key,
+            "source": r.source,
+            "declarant": r.declarant,
+            "patents": r.patents,
+            "specs": r.specs,
+            "deliverables": r.deliverables,
+            "family": r.family,
+            "licensing": r.licensing,
+            "date": store_patents.iso(r.date),
+            "origin": r.origin,
+            "metadata": r.meta,
+        }
+        click.echo(json.dumps(record, ensure_ascii=False))
+    click.echo(f"exported {len(rows)} declarations", err=True)
 
 
 @cli.command()

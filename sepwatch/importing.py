@@ -21,6 +21,7 @@ from crawlers.extract import RejectedInput
 from crawlers.importers import ImportContext, choose
 from crawlers.items import StandardDocument
 from index.faults import checkpoint
+from index.ingest import store_item
 from index.store import IngestResult
 from sepwatch.app import App
 
@@ -129,12 +130,15 @@ def import_file(app: App, path: Path, number: str, source: str, run_id: int) -> 
         if not items:
             raise RejectedInput("no documents found in the file")
         for item in items:
+            if not isinstance(item, StandardDocument):
+                continue
             if not item.sections:
                 raise RejectedInput(f"{item.number}: no text found")
             if len(item.sections) > MAX_SECTIONS:
                 raise RejectedInput(
                     f"{len(item.sections)} sections, the most one document may have is {MAX_SECTIONS}"
                 )
+        problems = importer.problems
     except RejectedInput as exc:
         return FileReport(path, "rejected", exc.reason)
     except Exception as exc:  # a bug in an importer must not stop the batch either
@@ -142,10 +146,16 @@ def import_file(app: App, path: Path, number: str, source: str, run_id: int) -> 
         return FileReport(
             path, "rejected", f"internal error while reading the file: {type(exc).__name__}: {exc}"
         )
-    results = []
+    documents = [i for i in items if isinstance(i, StandardDocument)]
+    results: list[IngestResult] = []
+    tally: dict[str, int] = {}
     try:
         for item in items:
-            results.append(app.store.ingest(item, run_id))
+            key, result = store_item(app.store, item, run_id)
+            if result is not None:
+                results.append(result)
+            else:
+                tally[key] = tally.get(key, 0) + 1
             checkpoint("after-store-commit")
     except SQLAlchemyError as exc:
         # The store refused this file (or is down): report it, keep what was stored, go on.
@@ -153,9 +163,19 @@ def import_file(app: App, path: Path, number: str, source: str, run_id: int) -> 
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return FileReport(path, "rejected", f"could not be stored: {reason}", results)
     new_sections = sum(
-        len(i.sections) for i, r in zip(items, results, strict=True) if r.outcome != "unchanged"
+        len(i.sections) for i, r in zip(documents, results, strict=True) if r.outcome != "unchanged"
     )
-    return FileReport(path, _status(results), _describe(importer.kind, items, results), results, new_sections)
+    if not documents:
+        changed = any(not k.endswith("unchanged") for k in tally)
+        detail = f"{importer.kind}, " + ", ".join(
+            f"{v} {k.replace('_', ' ')}" for k, v in sorted(tally.items())
+        )
+        if problems:
+            detail += f"; {len(problems)} rows skipped: " + "; ".join(problems[:5])
+        return FileReport(path, "imported" if changed else "unchanged", detail, results, 0)
+    return FileReport(
+        path, _status(results), _describe(importer.kind, documents, results), results, new_sections
+    )
 
 
 def _read(path: Path, max_mb: int) -> bytes:

@@ -35,6 +35,7 @@ class Served:
     content_type: str = "application/octet-stream"
     modified: float = 1_700_000_000.0
     etag: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,8 +50,10 @@ class Hit:
 class Mirror:
     files: dict[str, Served] = field(default_factory=dict)
     log: list[Hit] = field(default_factory=list)
-    fail: dict[str, int] = field(default_factory=dict)  # path → how many more requests answer 503
+    fail: dict[str, int] = field(default_factory=dict)  # path → how many more requests answer fail_status
+    fail_status: int = 503
     reset: bool = False  # drop every connection without an answer
+    posts: list[str] = field(default_factory=list)
     url: str = ""
 
     def put(self, path: str, body: bytes | str, content_type: str | None = None, **kw: object) -> None:
@@ -89,7 +92,7 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             if mirror.fail.get(path, 0) > 0 or mirror.fail.get("*", 0) > 0:
                 key = path if mirror.fail.get(path, 0) > 0 else "*"
                 mirror.fail[key] -= 1
-                self._send(503, b"busy", "text/plain", {"Retry-After": "0"})
+                self._send(mirror.fail_status, b"busy", "text/plain", {"Retry-After": "0"})
                 return
             served = mirror.files.get(path)
             if served is None:
@@ -97,7 +100,7 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 return
             etag = '"' + hashlib.sha1(served.body).hexdigest() + '"'
             modified = formatdate(served.modified, usegmt=True)
-            headers = {"Last-Modified": modified}
+            headers = {"Last-Modified": modified, **served.headers}
             if served.etag:
                 headers["ETag"] = etag
                 if self.headers.get("If-None-Match") == etag:
@@ -107,6 +110,12 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 self._send(304, b"", None, headers)
                 return
             self._send(200, served.body, served.content_type, headers)
+
+        def do_POST(self) -> None:
+            # Token endpoints and the like: the body is read and the recorded answer served.
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            mirror.posts.append(self.path)
+            self.do_GET()
 
         def _send(
             self, status: int, body: bytes, ctype: str | None, headers: dict[str, str] | None = None

@@ -16,12 +16,17 @@ from pathlib import PurePath
 from typing import ClassVar, TypeVar
 
 from crawlers.extract import RejectedInput
-from crawlers.items import StandardDocument
+from crawlers.items import Declaration, Milestone, PatentEvent, PatentRecord, StandardDocument
 
 # Imported for their @register side effect, in this order (earlier wins on equal claims).
-BUILTIN_MODULES = ("crawlers.importers.threegpp", "crawlers.importers.ietf", "crawlers.importers.files")
+BUILTIN_MODULES = (
+    "crawlers.importers.threegpp",
+    "crawlers.importers.ietf",
+    "crawlers.importers.patents",
+    "crawlers.importers.files",
+)
 
-Item = StandardDocument
+Item = StandardDocument | PatentRecord | PatentEvent | Declaration | Milestone
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,10 @@ class Importer(abc.ABC):
     description: ClassVar[str] = ""
     # Binary signatures (zip, OLE…) this importer reads when the file's extension is its own.
     containers: ClassVar[tuple[bytes, ...]] = ()
+
+    def __init__(self) -> None:
+        # Rows or entries skipped while the rest of the file went through ("row 7: no date").
+        self.problems: list[str] = []
 
     def sniff(self, head: bytes) -> bool:
         """True when the first bytes of a file prove it is of this kind, whatever its name."""

@@ -25,13 +25,28 @@ class TDocListImporter(Importer):
     kind: ClassVar[str] = "3gpp-tdoc-list"
     extensions: ClassVar[tuple[str, ...]] = (".xlsx",)
     containers: ClassVar[tuple[bytes, ...]] = (_ZIP,)
-    description: ClassVar[str] = "3GPP Portal TDoc list export (.xlsx): one document per TDoc, metadata only"
+    description: ClassVar[str] = (
+        "3GPP Portal TDoc list export (.xlsx): one document per TDoc, metadata only; "
+        "a CNIPA status export (.xlsx) is read as such"
+    )
 
     def parse(self, data: bytes, ctx: ImportContext) -> Iterable[Item]:
         from crawlers.threegpp.build import listed_tdoc
         from crawlers.threegpp.tdoclist import parse_tdoc_list
 
-        listing = parse_tdoc_list(data, PurePath(ctx.origin).name)
+        try:
+            listing = parse_tdoc_list(data, PurePath(ctx.origin).name)
+        except RejectedInput as not_tdocs:
+            # The other spreadsheet sepwatch reads: a CNIPA status export.
+            from crawlers.importers.patents import cnipa_items
+
+            try:
+                return cnipa_items(self, data, ctx)
+            except RejectedInput as not_cnipa:
+                raise RejectedInput(
+                    f"neither a 3GPP TDoc list ({not_tdocs.reason}) nor a CNIPA status export ({not_cnipa.reason})"
+                ) from None
+        self.problems.extend(listing.skipped)
         return [listed_tdoc(r, listing.meeting, ctx.origin) for r in listing.records]
 
 

@@ -35,6 +35,7 @@ class CrawlReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     failed_requests: int = 0
     incomplete: bool = False  # something listed could not be fetched or read
+    not_configured: str | None = None  # why the source cannot run (missing credentials…)
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -159,6 +160,11 @@ class SepwatchSpider(scrapy.Spider):
         self.report.failed_requests += 1
         self.report.error(url, reason or f"{type(value).__name__}: {value}")
         self.logger.warning("could not fetch %s: %s", url, reason or value)
+
+    def not_configured(self, reason: str) -> None:
+        """The source lacks what it needs (credentials…): reported as such, not as failing."""
+        self.report.not_configured = reason
+        self.logger.warning("%s is not configured: %s", self.name, reason)
 
     def problem(self, where: str, reason: str) -> None:
         """A document or page was refused (broken file, unknown layout); the crawl goes on."""

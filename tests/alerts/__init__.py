@@ -1,0 +1,1 @@
+"""Tests of the alerts package: deadline engine, alert rules, routing, channels."""
