@@ -42,7 +42,7 @@ from crawlers.ietf.datatracker import (
 )
 from crawlers.ietf.names import DRAFT_LIFETIME_DAYS, expiry, rfc_number, split_draft_name
 from crawlers.ietf.rfcindex import RfcEntry
-from crawlers.items import Milestone, Section, StandardDocument
+from crawlers.items import Declaration, Milestone, Section, StandardDocument
 
 SOURCE = "ietf"
 BODY = "IETF"
@@ -550,4 +550,36 @@ def ipr_document(record: IprRecord, disclosure: Mapping[str, Any]) -> StandardDo
         date=record.time.astimezone(dt.UTC).date() if record.time else None,
         origin=record.url,
         metadata={k: v for k, v in metadata.items() if v is not None},
+    )
+
+
+_PATENT_NUMBER = re.compile(r"\b([A-Z]{2})\s?((?:\d[\d,./ ]{4,14}\d))\s?([A-Z]\d?)?\b")
+
+
+def ipr_declaration(record: IprRecord, disclosure: Mapping[str, Any]) -> Declaration:
+    """The disclosure as a declaration linking its patents (read from ``patent_info``) to the
+    drafts and RFCs it names — the IETF counterpart of an ETSI declaration."""
+    from crawlers.patents.numbers import normalise_publication
+
+    patents: list[str] = []
+    info = disclosure.get("patent_info")
+    for country, digits, kind in _PATENT_NUMBER.findall(info if isinstance(info, str) else ""):
+        text = f"{country}{re.sub(r'[^0-9]', '', digits)}{kind or ''}"
+        try:
+            number = normalise_publication(text) if kind else text
+        except ValueError:
+            number = text
+        if number not in patents:
+            patents.append(number)
+    specs = [rfc_number(name) or name for name, _rev in record.documents]
+    return Declaration(
+        source="ietf_ipr",
+        key=f"ietf:ipr:{record.id}",
+        declarant=record.holder or "(not named)",
+        patents=patents,
+        specs=specs,
+        licensing=record.licensing,
+        date=record.time.astimezone(dt.UTC).date() if record.time else None,
+        origin=record.url,
+        metadata={"state": record.state, "title": record.title, "patent_info": info},
     )

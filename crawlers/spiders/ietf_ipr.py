@@ -167,6 +167,7 @@ class Spider(DatatrackerSpider):
             return
         self.report.add("disclosures_read")
         yield build.ipr_document(record, disclosure)
+        yield build.ipr_declaration(record, disclosure)
         if job.first is not None:
             self.seen(job.first)
 

@@ -380,6 +380,13 @@ def test_rfc_index_meetings_and_ipr(sepwatch: Sepwatch, datatracker: Mirror) -> 
     assert "Number: US 9,999,999" in section["text"]
     hits = sepwatch.search("Example Patent Holdings", "--kind", "ipr-disclosure")["hits"]
     assert [h["number"] for h in hits] == ["IPR 9001"]
+    # The disclosure is also a declaration linking the patent to the draft.
+    (declaration,) = sepwatch.export("declarations", "--spec", DRAFT)
+    assert (declaration["key"], declaration["patents"], declaration["licensing"]) == (
+        "ietf:ipr:9001",
+        ["US9999999"],
+        "reasonable",
+    )
 
 
 def test_datatracker_down_then_an_unknown_group(sepwatch: Sepwatch, datatracker: Mirror) -> None:
