@@ -453,6 +453,24 @@ class DeadlineSettings(BaseModel):
     )
 
 
+class MatcherSettings(BaseModel):
+    """Claim maps and how new documents are matched against them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claims_dir: ExpandedPath | None = Field(
+        default=None,
+        description="Folder of claim maps (one YAML file per patent); matched against every new document version.",
+        json_schema_extra={"example": "~/ip/claim-maps"},
+    )
+    min_covered: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A claim is reported on a document when at least this share of its features find evidence there.",
+    )
+
+
 class Settings(BaseModel):
     """The whole validated configuration. Build it with :func:`config.load_settings`."""
 
@@ -510,6 +528,10 @@ class Settings(BaseModel):
     )
     deadlines: DeadlineSettings = Field(
         default_factory=DeadlineSettings, description="Deadline rules and holiday calendars (overrides)."
+    )
+    matcher: MatcherSettings = Field(
+        default_factory=MatcherSettings,
+        description="Claim maps and the matching of new documents against them.",
     )
     feeds: list[FeedSource] = Field(
         default_factory=list,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -278,4 +279,74 @@ class DeclarationRow(Base):
     date: Mapped[dt.date | None] = mapped_column(Date)
     origin: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ClaimMapRow(Base):
+    """A claim map as last loaded (one per patent), kept so matches and drift can name it."""
+
+    __tablename__ = "claim_maps"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    patent: Mapped[str] = mapped_column(String(60), unique=True)
+    path: Mapped[str | None] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    owners: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchRow(Base):
+    """A claim read on a document version: per-feature evidence, claim score, all-elements verdict.
+
+    A new row is written only when the evidence differs from the latest match of the same claim on
+    the same document (``evidence_digest``), so an unchanged re-read is not news.
+    """
+
+    __tablename__ = "matches"
+    __table_args__ = (Index("ix_matches_claim_document", "patent", "claim", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    patent: Mapped[str] = mapped_column(String(60))
+    claim: Mapped[int] = mapped_column(Integer)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    score: Mapped[float] = mapped_column(Float)
+    covered: Mapped[int] = mapped_column(Integer)
+    features: Mapped[int] = mapped_column(Integer)
+    all_elements: Mapped[bool] = mapped_column(Boolean)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    evidence_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DriftRow(Base):
+    """A change of a clause a claim feature is mapped to: a new spec version or a CR touching it."""
+
+    __tablename__ = "drift_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    patent: Mapped[str] = mapped_column(String(60), index=True)
+    claim: Mapped[int] = mapped_column(Integer)
+    feature: Mapped[str] = mapped_column(String(40))
+    spec: Mapped[str] = mapped_column(String(100))
+    clause: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))  # spec-version | cr
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    previous_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    diff: Mapped[str] = mapped_column(Text)
+    still_reads: Mapped[bool | None] = mapped_column(Boolean)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Cursor(Base):
+    """How far a consumer of the change log has read (the matcher, the alert rules…)."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -455,6 +455,262 @@ def deadlines(ctx: Context, days: int, today: dt.date | None, no_milestones: boo
             click.echo(f"{when}  {e.details.get('milestone', 'milestone'):8} {what}")
 
 
+def _claim_maps(ctx: Context, paths: tuple[Path, ...]) -> tuple[list[Any], list[Any]]:
+    """Claim maps from ``paths`` or, when none are given, from ``matcher.claims_dir``."""
+    from matcher.claimmap import load_dir
+
+    folder = ctx.settings.matcher.claims_dir
+    chosen = list(paths) or ([folder] if folder else [])
+    if not chosen:
+        raise click.UsageError("name claim map files or folders, or set matcher.claims_dir")
+    return load_dir(chosen)
+
+
+@cli.group()
+def claims() -> None:
+    """Claim maps: validate, import from and export to the B.1/B.2 tables, check declarations."""
+
+
+@claims.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@pass_ctx
+def claims_validate(ctx: Context, paths: tuple[Path, ...]) -> None:
+    """Check claim maps; each problem is printed as FILE:LINE: KEY: MESSAGE. Exit 1 if any."""
+    maps, errors = _claim_maps(ctx, paths)
+    for cm in maps:
+        flagged = [c.number for c in cm.claims if c.split_flag]
+        note = f"; claims {flagged} could not be split (matched as one feature)" if flagged else ""
+        features = sum(len(c.features) for c in cm.claims)
+        click.echo(f"ok: {cm.path}: {cm.patent}, {len(cm.claims)} claims, {features} features{note}")
+    for error in errors:
+        click.echo(_terminal_safe(str(error)), err=True)
+    click.echo(f"{len(maps)} valid, {len(errors)} invalid", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@claims.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the YAML maps (default matcher.claims_dir).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing maps of the same patent.")
+@pass_ctx
+def claims_import(ctx: Context, files: tuple[Path, ...], output: Path | None, force: bool) -> None:
+    """Claim maps from B.1/B.2 spreadsheets (.xlsx), written as one YAML file per patent."""
+    from crawlers.extract import RejectedInput
+    from matcher.claimmap import dump
+    from matcher.tables import read_tables_xlsx
+
+    folder = output or ctx.settings.matcher.claims_dir
+    if folder is None:
+        raise click.UsageError("give -o FOLDER or set matcher.claims_dir")
+    folder.mkdir(parents=True, exist_ok=True)
+    failed = False
+    for path in files:
+        try:
+            result = read_tables_xlsx(path, path.name)
+        except (RejectedInput, OSError) as exc:
+            click.echo(f"rejected: {path}: {getattr(exc, 'reason', exc)}", err=True)
+            failed = True
+            continue
+        for problem in result.problems:
+            click.echo(f"  {path.name}: {_terminal_safe(problem)}", err=True)
+        for cm in result.maps:
+            target = folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', cm.patent)}.yaml"
+            if target.exists() and not force:
+                click.echo(f"kept: {target} exists (use --force to overwrite)", err=True)
+                continue
+            target.write_text(dump(cm), encoding="utf-8")
+            features = sum(len(c.features) for c in cm.claims)
+            click.echo(
+                f"imported: {path}: {cm.patent}, {len(cm.claims)} claims, {features} features -> {target}"
+            )
+        if not result.maps:
+            click.echo(f"rejected: {path}: no claim map found", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
+@claims.command("export")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--table", type=click.Choice(["b1", "b2", "all"]), default="all", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "docx"]), default="xlsx", show_default=True)
+@click.option("--language", type=click.Choice(["zh", "en", "zh+en"]), default="zh+en", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@pass_ctx
+def claims_export(
+    ctx: Context, paths: tuple[Path, ...], table: str, fmt: str, language: str, output: Path
+) -> None:
+    """The correspondence tables (B.1, B.2) of the maps, pinned to the stored spec versions cited."""
+    from matcher import tables
+    from matcher.runner import pinned_evidence
+
+    maps, errors = _claim_maps(ctx, paths)
+    for error in errors:
+        click.echo(_terminal_safe(str(error)), err=True)
+    if not maps:
+        raise click.UsageError("no valid claim map to export")
+    with ctx.app() as app:
+        evidence = pinned_evidence(app.store, maps)
+    lang: Any = language
+    if fmt == "docx":
+        if table == "b1":
+            raise click.UsageError("B.1 is exported as .xlsx; the .docx export is the B.2 table")
+        tables.export_b2_docx(maps, evidence, output, language="zh" if lang == "zh+en" else lang)
+    elif table == "b1":
+        tables.export_b1_xlsx(maps, None, output, language=lang)
+    elif table == "b2":
+        tables.export_b2_xlsx(maps, evidence, output, language=lang)
+    else:
+        tables.export_tables_xlsx(maps, None, evidence, output, language=lang)
+    pinned = sum(1 for rows in evidence.values() for r in rows if r.document_version_id)
+    click.echo(f"wrote {output}: {len(maps)} maps, {pinned} cited clauses pinned to stored versions")
+    if errors:
+        sys.exit(1)
+
+
+@claims.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def claims_check(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Declarations against claim maps and legal status: declared but lapsed, mapped but never
+    declared, declared spec no longer holding a mapped clause."""
+    from matcher.declcheck import check
+
+    maps, errors = _claim_maps(ctx, paths)
+    for error in errors:
+        click.echo(_terminal_safe(str(error)), err=True)
+    with ctx.app() as app:
+        findings = check(app.store, maps)
+    if as_json:
+        click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
+        return
+    for f in findings:
+        where = f" ({f.declaration})" if f.declaration else ""
+        click.echo(f"{f.kind}: {f.patent}{where}: {_terminal_safe(f.detail)}")
+    click.echo(f"{len(findings)} findings", err=True)
+
+
+@cli.command()
+@click.option(
+    "--claims",
+    "claim_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Claim map file or folder (repeatable; default matcher.claims_dir).",
+)
+@click.option(
+    "--top", type=click.IntRange(1, 200), default=10, show_default=True, help="Documents per claim."
+)
+@click.option(
+    "--new",
+    "new_only",
+    is_flag=True,
+    help="Instead: match the versions stored since the last run and record matches and drift.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def match(ctx: Context, claim_paths: tuple[Path, ...], top: int, new_only: bool, as_json: bool) -> None:
+    """Rank documents for every claim of the given maps, with per-feature evidence (all-elements
+    verdict per document); with --new, process the change log and store matches and drift."""
+    from matcher.runner import corpus_search, process_new
+
+    maps, errors = _claim_maps(ctx, claim_paths)
+    for error in errors:
+        click.echo(_terminal_safe(str(error)), err=True)
+    with ctx.app() as app:
+        if new_only:
+            from index import matches as records
+
+            report = process_new(app.store, ctx.settings, maps)
+            new_matches = set(report.matches)
+            new_drift = set(report.drift)
+            numbers = _document_numbers(app)
+            result: Any = {
+                "versions": report.versions,
+                "skipped_partial": report.skipped_partial,
+                "new_matches": [
+                    {
+                        "id": m.id,
+                        "patent": m.patent,
+                        "claim": m.claim,
+                        "document": numbers.get(m.document_id),
+                        "version_id": m.version_id,
+                        "score": round(m.score, 4),
+                        "covered": m.covered,
+                        "features": m.features,
+                        "all_elements": m.all_elements,
+                        "evidence": m.evidence,
+                    }
+                    for m in records.matches(app.store)
+                    if m.id in new_matches
+                ],
+                "new_drift_events": [
+                    {
+                        "id": d.id,
+                        "patent": d.patent,
+                        "claim": d.claim,
+                        "feature": d.feature,
+                        "spec": d.spec,
+                        "clause": d.clause,
+                        "kind": d.kind,
+                        "document": numbers.get(d.document_id),
+                        "version_id": d.version_id,
+                        "previous_version_id": d.previous_version_id,
+                        "still_reads": d.still_reads,
+                        "diff": d.diff,
+                        "details": d.details,
+                    }
+                    for d in records.drift_events(app.store)
+                    if d.id in new_drift
+                ],
+            }
+        else:
+            result = corpus_search(app.store, maps, top)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif new_only:
+        click.echo(
+            f"matched {result['versions']} new versions: {len(result['new_matches'])} new matches, "
+            f"{len(result['new_drift_events'])} drift events"
+        )
+    else:
+        for claim in result:
+            flag = f"  [{claim['split_flag']}]" if claim["split_flag"] else ""
+            click.echo(f"{claim['patent']} claim {claim['claim']} ({len(claim['features'])} features){flag}")
+            for d in claim["documents"]:
+                verdict = (
+                    "all elements"
+                    if d["all_elements"]
+                    else f"{d['covered']}/{len(claim['features'])} features"
+                )
+                click.echo(
+                    f"  {d['score']:.3f}  {_terminal_safe(d['number'])}  {verdict}  {_terminal_safe(d['title'] or '')}"
+                )
+                for e in d["evidence"]:
+                    if e["covered"]:
+                        click.echo(
+                            f"      {e['feature']}: §{e['section'] or '-'}  {_terminal_safe((e['quote'] or '')[:140])}"
+                        )
+    if errors:
+        sys.exit(1)
+
+
+def _document_numbers(app: App) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from index.models import Document
+
+    with app.store.session() as s:
+        return {int(i): str(n) for i, n in s.execute(select(Document.id, Document.number)).all()}
+
+
 @cli.group()
 def export() -> None:
     """Export what the store holds."""

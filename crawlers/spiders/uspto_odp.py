@@ -46,7 +46,7 @@ class Spider(SepwatchSpider):
                 )
 
     def parse_odp(self, response: Response) -> Iterator[Any]:
-        from crawlers.patents import uspto
+        import crawlers.patents.uspto as uspto
 
         application: str = response.meta["application"]
         try:

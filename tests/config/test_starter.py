@@ -89,6 +89,8 @@ def test_all_setting_keys() -> None:
         "uspto.api_key",
         "deadlines.rules_file",
         "deadlines.holidays_file",
+        "matcher.claims_dir",
+        "matcher.min_covered",
         "feeds",
         "listings",
     ]
