@@ -149,22 +149,44 @@ class SearchSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["sqlite"] = Field(
+    backend: Literal["sqlite", "elasticsearch"] = Field(
         default="sqlite",
-        description="Search backend: sqlite (FTS5, embedded, needs no server).",
+        description="Search backend: sqlite (FTS5, embedded, needs no server) or elasticsearch (shared deployments).",
     )
     sqlite_path: ExpandedPath | None = Field(
         default=None,
         description="File of the sqlite search index. Unset: search.sqlite in data_dir.",
         json_schema_extra={"example": "/var/lib/sepwatch/search.sqlite"},
     )
-
-    @field_validator("backend", mode="before")
-    @classmethod
-    def _backend_available(cls, value: object) -> object:
-        if value == "elasticsearch":
-            raise ValueError("the elasticsearch backend is not available yet; use sqlite")
-        return value
+    sqlite_busy_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a write waits for a locked sqlite index before it is treated as unavailable (queued, retried).",
+    )
+    elasticsearch_url: str = Field(
+        default="http://localhost:9200",
+        description="Elasticsearch URL (https with security on in production).",
+    )
+    elasticsearch_index_prefix: str = Field(
+        default="sepwatch",
+        pattern=r"^[a-z][a-z0-9_-]{0,40}$",
+        description="Prefix of the index names and alias (<prefix>-sections).",
+    )
+    elasticsearch_username: str | None = Field(
+        default=None, description="Elasticsearch user (with elasticsearch_password)."
+    )
+    elasticsearch_password: SecretStr | None = Field(
+        default=None, description="Elasticsearch password; set SEPWATCH_SEARCH__ELASTICSEARCH_PASSWORD."
+    )
+    elasticsearch_api_key: SecretStr | None = Field(
+        default=None,
+        description="Elasticsearch API key (instead of user and password), from the environment.",
+    )
+    elasticsearch_ca_certs: ExpandedPath | None = Field(
+        default=None,
+        description="CA certificate file that signed the Elasticsearch server certificate.",
+        json_schema_extra={"example": "/etc/sepwatch/es-ca.crt"},
+    )
 
 
 class ImportSettings(BaseModel):

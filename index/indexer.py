@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 
 from index.faults import checkpoint
-from index.search.base import IndexUnavailable, IndexVersion, SearchIndex
+from index.search.base import IndexUnavailable, IndexVersion, SearchError, SearchIndex
 from index.store import Store
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,8 @@ class Indexer:
             ids = [e.version_id for e in entries]
             try:
                 self.search.add(self.store.index_versions(ids))
-            except IndexUnavailable as exc:
+            except (IndexUnavailable, SearchError) as exc:
+                # Down, or refusing some documents: they stay queued and are tried again later.
                 self.store.index_failed(ids, str(exc))
                 log.warning("search index unavailable, %d versions wait in the queue: %s", len(ids), exc)
                 break

@@ -15,9 +15,23 @@ log = logging.getLogger(__name__)
 
 
 def build_search(settings: Settings) -> SearchIndex:
-    if settings.search.backend == "sqlite":
-        return SqliteFtsIndex(settings.search_sqlite_path())
-    raise ValueError(f"unknown search backend {settings.search.backend!r}")
+    search = settings.search
+    if search.backend == "sqlite":
+        return SqliteFtsIndex(settings.search_sqlite_path(), busy_timeout_s=search.sqlite_busy_timeout_s)
+    if search.backend == "elasticsearch":
+        from index.search.elasticsearch import ElasticsearchIndex  # the client loads only when used
+
+        return ElasticsearchIndex(
+            search.elasticsearch_url,
+            prefix=search.elasticsearch_index_prefix,
+            username=search.elasticsearch_username,
+            password=search.elasticsearch_password.get_secret_value()
+            if search.elasticsearch_password
+            else None,
+            api_key=search.elasticsearch_api_key.get_secret_value() if search.elasticsearch_api_key else None,
+            ca_certs=str(search.elasticsearch_ca_certs) if search.elasticsearch_ca_certs else None,
+        )
+    raise ValueError(f"unknown search backend {search.backend!r}")
 
 
 @dataclass

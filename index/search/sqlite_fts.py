@@ -65,8 +65,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 class SqliteFtsIndex(SearchIndex):
     name: ClassVar[str] = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self._db()
@@ -89,7 +90,7 @@ class SqliteFtsIndex(SearchIndex):
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             try:
-                db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_s)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("PRAGMA cache_size=-65536")

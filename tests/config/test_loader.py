@@ -363,10 +363,13 @@ WRONG_VALUES = [
         'logging.level (line 2): expected DEBUG, INFO, WARNING or ERROR, got "LOUD"',
     ),
     ("logging:\n  format: xml\n", 'logging.format (line 2): expected text or json, got "xml"'),
-    ("search:\n  backend: whoosh\n", 'search.backend (line 2): expected sqlite, got "whoosh"'),
     (
-        "search:\n  backend: elasticsearch\n",
-        "search.backend (line 2): the elasticsearch backend is not available yet; use sqlite",
+        "search:\n  backend: whoosh\n",
+        'search.backend (line 2): expected sqlite or elasticsearch, got "whoosh"',
+    ),
+    (
+        "search:\n  elasticsearch_index_prefix: Bad Prefix\n",
+        "search.elasticsearch_index_prefix (line 2)",
     ),
     ("data_dir: [a, b]\n", "data_dir (line 1): expected a path, got a list"),
     (

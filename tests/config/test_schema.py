@@ -127,9 +127,17 @@ def test_store_url_rejected_without_echoing_the_password(url: str, message: str)
     assert "hunter2" not in text
 
 
-def test_elasticsearch_backend_is_not_available_yet() -> None:
-    with pytest.raises(ValidationError, match="elasticsearch backend is not available yet"):
-        SearchSettings.model_validate({"backend": "elasticsearch"})
+def test_elasticsearch_backend_settings() -> None:
+    settings = SearchSettings.model_validate(
+        {
+            "backend": "elasticsearch",
+            "elasticsearch_url": "https://es:9200",
+            "elasticsearch_password": "s3cr3t-value",
+        }
+    )
+    assert settings.backend == "elasticsearch" and "s3cr3t-value" not in repr(settings)
+    with pytest.raises(ValidationError, match="elasticsearch_index_prefix"):
+        SearchSettings.model_validate({"elasticsearch_index_prefix": "Upper Case"})
 
 
 def test_derived_locations_default_to_data_dir() -> None:

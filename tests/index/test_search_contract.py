@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,11 +14,24 @@ from index.search.base import IndexSection, IndexVersion, QueryError, SearchFilt
 from index.search.sqlite_fts import SqliteFtsIndex
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "elasticsearch"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
-    ix = SqliteFtsIndex(tmp_path / "search.sqlite")
-    yield ix
-    ix.close()
+    if request.param == "sqlite":
+        ix: SearchIndex = SqliteFtsIndex(tmp_path / "search.sqlite")
+        yield ix
+        ix.close()
+        return
+    url = os.environ.get("SEPWATCH_TEST_ES_URL")
+    if not url:
+        pytest.skip("SEPWATCH_TEST_ES_URL is not set (no Elasticsearch server on this machine)")
+    from index.search.elasticsearch import ElasticsearchIndex  # the client is needed only here
+
+    es = ElasticsearchIndex(url, prefix=f"sepwatch-test-{uuid.uuid4().hex[:12]}")
+    try:
+        yield es
+    finally:
+        es.drop()
+        es.close()
 
 
 _next_version = iter(range(1, 10_000))
