@@ -227,7 +227,13 @@ def snippet(text: str, terms: list[Term], width: int = 240, mark: str = "mark") 
     The text is escaped first and the ``<mark>`` tags are added around escaped matches afterwards,
     so nothing from the document can ever become markup.
     """
-    spans = match_spans(text, terms)
+    return snippet_from_spans(text, match_spans(text, terms), width, mark)
+
+
+def snippet_from_spans(text: str, spans: list[tuple[int, int]], width: int = 240, mark: str = "mark") -> str:
+    """The HTML window of ``text`` around the densest cluster of ``spans`` (sorted, disjoint match
+    offsets), each match in ``<mark>``: escaped first, marked after. Every backend builds its
+    snippets with this, so they read the same whichever backend found the matches."""
     if not spans:
         start, end = 0, min(len(text), width)
     else:
@@ -239,7 +245,7 @@ def snippet(text: str, terms: list[Term], width: int = 240, mark: str = "mark") 
             if j - i > best_n:
                 best_i, best_n = i, j - i
         first = spans[best_i][0]
-        last = spans[best_i + best_n - 1][1]
+        last = spans[best_i + max(best_n, 1) - 1][1]
         slack = max(0, width - (last - first))
         start = max(0, first - min(slack // 3, first))
         end = min(len(text), max(last, start + width))

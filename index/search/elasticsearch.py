@@ -54,7 +54,7 @@ from elasticsearch.dsl import (
 )
 from elasticsearch.helpers import streaming_bulk
 
-from index.search.analysis import CJK_RUN, WORD, ParsedQuery, Term, parse_query, snippet
+from index.search.analysis import CJK_RUN, WORD, ParsedQuery, Term, parse_query, snippet, snippet_from_spans
 from index.search.base import (
     FACET_FIELDS,
     DocumentHit,
@@ -631,54 +631,8 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def window_snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_WIDTH) -> str:
-    """HTML of ``text`` around the densest cluster of ``spans`` (sorted, disjoint), each in ``<mark>``.
-
-    The same window, ellipses and whitespace as ``analysis.snippet``, from spans ES found.
-    """
-    if not spans:
-        start, end = 0, min(len(text), width)
-    else:
-        best_i, best_n = 0, 0
-        j = 0
-        for i, (s, _e) in enumerate(spans):
-            while j < len(spans) and spans[j][1] - s <= width:
-                j += 1
-            if j - i > best_n:
-                best_i, best_n = i, j - i
-        first = spans[best_i][0]
-        last = spans[best_i + max(best_n, 1) - 1][1]
-        slack = max(0, width - (last - first))
-        start = max(0, first - min(slack // 3, first))
-        end = min(len(text), max(last, start + width))
-        start = _word_boundary_left(text, start)
-        end = _word_boundary_right(text, end)
-    out: list[str] = ["…" if start > 0 else ""]
-    pos = start
-    for s, e in spans:
-        if e <= start or s >= end:
-            continue
-        s, e = max(s, start), min(e, end)
-        out.append(html.escape(text[pos:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
-        pos = e
-    out.append(html.escape(text[pos:end]))
-    if end < len(text):
-        out.append("…")
-    return " ".join("".join(out).split())
-
-
-def _word_boundary_left(text: str, pos: int) -> int:
-    if pos <= 0:
-        return 0
-    space = text.rfind(" ", max(0, pos - 20), pos)
-    return space + 1 if space != -1 else pos
-
-
-def _word_boundary_right(text: str, pos: int) -> int:
-    if pos >= len(text):
-        return len(text)
-    space = text.find(" ", pos, pos + 20)
-    return space if space != -1 else pos
+    """HTML of ``text`` around the densest cluster of ``spans`` ES found: the embedded backend's window."""
+    return snippet_from_spans(text, spans, width)
 
 
 def document_hit(source: Mapping[str, Any], score: float, matched: int) -> DocumentHit:
