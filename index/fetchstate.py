@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from index.db import dialect_insert
 from index.models import FetchState, utcnow
 from index.store import Store
 
@@ -52,7 +51,7 @@ def save(store: Store, source: str, states: Iterable[State]) -> int:
     if not rows:
         return 0
     with store.session(write=True) as s:
-        insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(s)
         for start in range(0, len(rows), 500):
             stmt = insert(FetchState).values(rows[start : start + 500])
             s.execute(

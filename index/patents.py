@@ -16,10 +16,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crawlers.items import Declaration, PatentEvent, PatentRecord
+from index.db import dialect_insert
 from index.models import DeclarationRow, Patent, PatentEventRow, utcnow
 from index.store import Store
 
@@ -124,7 +123,7 @@ def add_events(store: Store, events: Sequence[PatentEvent], run_id: int | None =
             "created_at": now,
         }
     with store.session(write=True) as s:
-        insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(s)
         existing = set(
             s.scalars(select(PatentEventRow.dedupe_key).where(PatentEventRow.dedupe_key.in_(list(rows))))
         )

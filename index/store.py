@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import DateTime, Engine, Table, bindparam, delete, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crawlers.items import Section, StandardDocument
 from index import migrate
-from index.db import make_engine
+from index.db import dialect_insert, make_engine
 from index.faults import checkpoint
 from index.models import Change, Document, IndexQueue, Run, SectionRow, Source, Version, utcnow
 from index.search.base import IndexSection, IndexVersion
@@ -144,9 +142,9 @@ class Store:
     def source_id(self, session: Session, name: str) -> int:
         if name in self._source_ids:
             return self._source_ids[name]
-        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert_ = dialect_insert(session)
         session.execute(
-            dialect_insert(Source)
+            insert_(Source)
             .values(name=name, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["name"])
         )
@@ -348,9 +346,9 @@ class Store:
         self, s: Session, source_id: int, doc: StandardDocument, now: dt.datetime
     ) -> Document:
         """The document row for ``doc``, created if absent, locked until the transaction ends."""
-        dialect_insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert_ = dialect_insert(s)
         s.execute(
-            dialect_insert(Document)
+            insert_(Document)
             .values(
                 source_id=source_id,
                 number=doc.number,

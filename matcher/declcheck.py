@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crawlers.threegpp.build import spec_label
 from crawlers.threegpp.versions import spec_number
 from index import matches as records
 from index import patents
@@ -96,9 +97,9 @@ def check(store: Store, maps: Sequence[ClaimMap]) -> list[Finding]:
                 for feature in claim.features:
                     for mapping in feature.maps_to:
                         spec = spec_number(mapping.spec)
-                        if spec not in declared_specs:
+                        if spec is None or spec not in declared_specs:
                             continue
-                        label = next((x for x in (f"TS {spec}", f"TR {spec}")), f"TS {spec}")
+                        label = spec_label(spec)
                         versions = records.latest_spec_versions(store, label)
                         if not versions:
                             continue

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from config import Settings
+from crawlers.threegpp.build import spec_label
 from crawlers.threegpp.versions import spec_number
 from index import matches as records
 from index.models import Document, SectionRow, Version
@@ -375,7 +376,7 @@ def pinned_evidence(store: Store, maps: Sequence[ClaimMap]) -> dict[tuple[str, i
                     version = None
                     text = ""
                     if number:
-                        label = f"TR {number}" if number.split(".")[-1][:1] in "789" else f"TS {number}"
+                        label = spec_label(number)
                         versions = cache.setdefault(label, records.latest_spec_versions(store, label))
                         named = [v for v in versions if mapping.version and v.label == mapping.version]
                         version = named[-1] if named else (versions[-1] if versions else None)
