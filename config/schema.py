@@ -493,6 +493,268 @@ class MatcherSettings(BaseModel):
     )
 
 
+Schedule = Annotated[str, AfterValidator(lambda v: _check_schedule(v))]
+"""``every 6h`` / ``every 30m`` / ``every 2d``, a five-field cron expression (``0 3 * * *``), or ``off``."""
+
+
+def _check_schedule(value: str) -> str:
+    from scheduler.triggers import parse_schedule  # the parser lives with the scheduler
+
+    parse_schedule(value)  # ValueError says what is wrong
+    return value.strip()
+
+
+class ScheduleSettings(BaseModel):
+    """When the daemon runs what: crawls per source, the outbox relay, reminders and digests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = Field(
+        default="UTC",
+        description="Time zone of cron schedules, reminder and digest times (IANA name, e.g. Asia/Shanghai).",
+    )
+    default: Schedule = Field(
+        default="every 12h",
+        description="Schedule of every configured source without its own entry in sources ('off': none).",
+    )
+    sources: dict[str, Schedule] = Field(
+        default_factory=dict,
+        description="Schedule per source name: 'every 6h', a cron expression '0 3 * * *', or 'off'.",
+        json_schema_extra={"example": {"threegpp_tdocs": "every 3h", "threegpp_specs": "0 4 * * *"}},
+    )
+    misfire_grace_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=1,
+        description="A schedule missed (machine asleep, daemon down) by less than this runs once on wake-up.",
+    )
+    max_parallel_crawls: int = Field(default=2, ge=1, description="Crawls that may run at the same time.")
+    relay_interval_s: float = Field(
+        default=10.0, gt=0, description="How often the relay looks for messages due in the outbox."
+    )
+    reminders_at: str = Field(
+        default="07:30",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Daily time (HH:MM, schedule.timezone) at which deadline and milestone reminders are raised.",
+    )
+    daily_digest_at: str = Field(
+        default="08:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Time of the daily digest (HH:MM).",
+    )
+    weekly_digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field(
+        default="mon", description="Day of the weekly digest (at daily_digest_at)."
+    )
+
+
+class AlertRuleSettings(BaseModel):
+    """Which events raise alerts, and when reminders fall due."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_match: Literal["off", "all-elements", "partial"] = Field(
+        default="partial",
+        description=(
+            "Alert on a new match: all-elements (every feature of the claim covered) or partial "
+            "(matcher.min_covered reached)."
+        ),
+    )
+    drift: bool = Field(
+        default=True, description="Alert when a mapped clause changes (new spec version, CR)."
+    )
+    patent_status: Literal["off", "own", "all"] = Field(
+        default="all", description="Alert on patent status changes: own portfolio only, or competitors' too."
+    )
+    deadline_days: list[int] = Field(
+        default_factory=lambda: [30, 7, 1],
+        description="Days before a patent deadline at which a reminder is raised (and once when overdue).",
+    )
+    milestone_days: list[int] = Field(
+        default_factory=lambda: [14, 3, 0],
+        description="Days before a standards milestone (freeze, meeting start, document deadline) at which a reminder is raised.",
+    )
+    milestone_kinds: list[str] = Field(
+        default_factory=lambda: ["freeze", "meeting", "deadline", "expiry"],
+        description="Milestone kinds that raise reminders.",
+    )
+    source_health: bool = Field(
+        default=True,
+        description="Alert when a source turns unhealthy (crawl.unhealthy_after_failures or 24 h of failures) and when it recovers.",
+    )
+    linked: bool = Field(
+        default=True,
+        description="Name the open amendment or divisional window (and the date it closes) in match and drift alerts.",
+    )
+
+
+class DeliverySettings(BaseModel):
+    """How the relay delivers the outbox: retries, backoff, dead letters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Failed attempts after which a message is dead (shown in `sepwatch status`).",
+    )
+    backoff_s: float = Field(
+        default=30.0, ge=0, description="Wait before the first retry; doubles each time."
+    )
+    max_backoff_s: float = Field(default=3600.0, ge=0, description="Longest wait between two attempts.")
+
+
+class SmtpSettings(BaseModel):
+    """The mail server that sends email alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = Field(
+        default=None,
+        description="SMTP server; unset: no email.",
+        json_schema_extra={"example": "smtp.example.com"},
+    )
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Port; unset: 587 (starttls), 465 (ssl), 25 (none)."
+    )
+    security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="starttls (submission, port 587), ssl (implicit TLS, port 465) or none.",
+    )
+    username: str | None = Field(default=None, description="SMTP user.")
+    password: SecretStr | None = Field(
+        default=None, description="SMTP password; set SEPWATCH_SMTP__PASSWORD in the environment."
+    )
+    from_addr: str = Field(
+        default="sepwatch@localhost",
+        description="Sender address (From:), e.g. 'sepwatch <ip-alerts@example.com>'.",
+    )
+    timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds before a connection or command is given up."
+    )
+    ca_file: ExpandedPath | None = Field(
+        default=None, description="CA certificate file that signed the server's certificate (private CAs)."
+    )
+    rate_per_minute: int = Field(default=60, ge=1, description="Most messages sent per minute.")
+
+
+class ChannelSettings(BaseModel):
+    """A named IM channel: an Apprise URL (DingTalk, WeCom, Feishu/Lark, Slack, Teams…) or a JSON webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,60}$", description="Channel name people and teams refer to."
+    )
+    type: Literal["apprise", "webhook"] = Field(
+        default="apprise", description="apprise (url is an Apprise URL) or webhook (url receives JSON posts)."
+    )
+    url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Apprise URL (dingtalk://TOKEN/SECRET, wecombot://KEY, feishu://TOKEN, slack://…, workflows://…) "
+            "or webhook URL. It holds a token: prefer url_env or url_file."
+        ),
+    )
+    url_env: str | None = Field(
+        default=None, description="Name of the environment variable that holds the URL (instead of url)."
+    )
+    url_file: ExpandedPath | None = Field(
+        default=None,
+        description="File (outside the repository) whose first line is the URL (instead of url).",
+    )
+    secret: SecretStr | None = Field(
+        default=None, description="webhook: key of the HMAC-SHA256 signature sent in X-Sepwatch-Signature."
+    )
+    rate_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most messages per minute; unset: the service's limit (Slack 60, DingTalk 20…).",
+    )
+    max_bytes: int | None = Field(
+        default=None,
+        ge=200,
+        description="Longest message; longer ones are split. Unset: the service's limit.",
+    )
+
+    @model_validator(mode="after")
+    def _one_url(self) -> ChannelSettings:
+        given = [key for key in ("url", "url_env", "url_file") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(f"channel {self.name!r}: give exactly one of url, url_env, url_file")
+        return self
+
+    def resolved_url(self) -> str:
+        """The URL from wherever it is kept; ValueError names what is missing."""
+        if self.url is not None:
+            return self.url.get_secret_value().strip()
+        if self.url_env is not None:
+            value = os.environ.get(self.url_env, "").strip()
+            if not value:
+                raise ValueError(f"channel {self.name!r}: environment variable {self.url_env} is not set")
+            return value
+        assert self.url_file is not None
+        try:
+            lines = self.url_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(
+                f"channel {self.name!r}: cannot read url_file {self.url_file}: {exc.strerror}"
+            ) from None
+        if not lines or not lines[0].strip():
+            raise ValueError(f"channel {self.name!r}: url_file {self.url_file} is empty")
+        return lines[0].strip()
+
+
+Delivery = Literal["immediate", "daily", "weekly"]
+
+
+class FollowSettings(BaseModel):
+    """What a person or team follows, beyond claim-map owners: groups, specs, patents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    groups: list[str] = Field(default_factory=list, description="Standards groups (RAN2, SA2, quic…).")
+    specs: list[str] = Field(default_factory=list, description="Specifications (38.331, RFC 9000…).")
+    patents: list[str] = Field(default_factory=list, description="Patents or families by number.")
+    portfolio: Literal["none", "own", "all"] = Field(
+        default="none",
+        description="Patent status changes and deadlines of the own portfolio, or all watched patents.",
+    )
+    sources: bool = Field(default=False, description="Source failures and recoveries.")
+
+
+class TeamSettings(BaseModel):
+    """A team: members, its own channels (a group chat), what it follows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,60}$", description="Team name; also a claim-map owner tag."
+    )
+    channels: list[str] = Field(default_factory=list, description="Team channels (names from channels).")
+    delivery: Delivery = Field(default="immediate", description="immediate, daily or weekly digest.")
+    language: Literal["zh", "en"] = Field(default="en", description="Language of the team's messages.")
+    follows: FollowSettings = Field(default_factory=FollowSettings, description="What the team follows.")
+
+
+class PersonSettings(BaseModel):
+    """A person who receives alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_.-]{0,60}$", description="Short name (also a claim-map owner tag)."
+    )
+    email: str | None = Field(default=None, description="Email address; alerts come by email when set.")
+    channels: list[str] = Field(
+        default_factory=list, description="IM channels (names from channels) for direct messages."
+    )
+    teams: list[str] = Field(
+        default_factory=list, description="Teams the person belongs to (gets what they follow)."
+    )
+    delivery: Delivery = Field(default="immediate", description="immediate, daily or weekly digest.")
+    language: Literal["zh", "en"] = Field(default="en", description="Language of the person's messages.")
+    follows: FollowSettings = Field(default_factory=FollowSettings, description="What the person follows.")
+
+
 class Settings(BaseModel):
     """The whole validated configuration. Build it with :func:`config.load_settings`."""
 
@@ -554,6 +816,39 @@ class Settings(BaseModel):
     matcher: MatcherSettings = Field(
         default_factory=MatcherSettings,
         description="Claim maps and the matching of new documents against them.",
+    )
+    schedule: ScheduleSettings = Field(
+        default_factory=ScheduleSettings,
+        description="When the daemon crawls each source, relays the outbox, raises reminders and sends digests.",
+    )
+    alerts: AlertRuleSettings = Field(
+        default_factory=AlertRuleSettings,
+        description="Which events raise alerts and when reminders fall due.",
+    )
+    delivery: DeliverySettings = Field(
+        default_factory=DeliverySettings, description="Retries, backoff and dead letters of the outbox relay."
+    )
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="The mail server for email alerts.")
+    channels: list[ChannelSettings] = Field(
+        default_factory=list,
+        description="IM channels by name: Apprise URLs or JSON webhooks. Items: name, type, url, secret, rate_per_minute, max_bytes.",
+        json_schema_extra={"example": [{"name": "ip-dingtalk", "url": "dingtalk://TOKEN/SECRET"}]},
+    )
+    teams: list[TeamSettings] = Field(
+        default_factory=list,
+        description="Teams: name, channels, delivery, language, follows (groups, specs, patents, portfolio, sources).",
+        json_schema_extra={
+            "example": [{"name": "ip-wireless", "channels": ["ip-dingtalk"], "follows": {"portfolio": "own"}}]
+        },
+    )
+    people: list[PersonSettings] = Field(
+        default_factory=list,
+        description="People: name, email, channels, teams, delivery (immediate|daily|weekly), language, follows.",
+        json_schema_extra={
+            "example": [
+                {"name": "alice", "email": "alice@example.com", "teams": ["ip-wireless"], "delivery": "daily"}
+            ]
+        },
     )
     feeds: list[FeedSource] = Field(
         default_factory=list,
