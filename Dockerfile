@@ -1,4 +1,4 @@
-# The sepwatch image: the daemon (and, with the UI release, the web UI) of the production stack.
+# The sepwatch image: the daemon (`sepwatch run`) and the web UI (`sepwatch web`) of the production stack.
 FROM python:3.11.10-slim-bookworm
 
 # antiword converts legacy Word (.doc) TDocs; nothing else is needed at run time.

@@ -30,6 +30,9 @@ fix: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/relay_bench.py
+	$(BIN)/python bench/restart_bench.py
+	$(BIN)/python bench/search_page_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -118,6 +118,7 @@ def upcoming(
                     status=m.status or "scheduled",
                     details={
                         "milestone": m.kind,
+                        "end": m.end_date.isoformat() if m.end_date else None,
                         "group": m.group_name,
                         "release": m.release,
                         "origin": m.origin,

@@ -24,7 +24,9 @@ Conventions the loader and the starter rely on:
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
+import re
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -545,6 +547,19 @@ class ScheduleSettings(BaseModel):
         default="mon", description="Day of the weekly digest (at daily_digest_at)."
     )
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; give an IANA name such as Asia/Shanghai or UTC"
+            ) from None
+        return value.strip()
+
 
 class AlertRuleSettings(BaseModel):
     """Which events raise alerts, and when reminders fall due."""
@@ -634,6 +649,80 @@ class SmtpSettings(BaseModel):
         default=None, description="CA certificate file that signed the server's certificate (private CAs)."
     )
     rate_per_minute: int = Field(default=60, ge=1, description="Most messages sent per minute.")
+
+
+class WebSettings(BaseModel):
+    """The web UI and JSON API: where it listens, sign-in sessions, the reverse proxy in front of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="`sepwatch run` serves the web UI as well.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the web UI listens on; 0.0.0.0 (all) only behind an HTTPS reverse proxy.",
+    )
+    port: int = Field(default=8400, ge=1, le=65535, description="Port the web UI listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "URL people reach the UI at, e.g. https://sepwatch.example.com; https makes the session cookie "
+            "Secure and turns on HSTS. Also the base of the personal calendar feed URLs."
+        ),
+        json_schema_extra={"example": "https://sepwatch.example.com"},
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 90, description="A sign-in lasts this many hours, then signing in again."
+    )
+    max_failed_logins: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins per user and address within 15 minutes before further attempts are refused.",
+    )
+    trusted_proxy_header: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]{1,100}$",
+        description=(
+            "Header carrying the user name signed in by the company SSO proxy (e.g. X-Forwarded-User); "
+            "honoured only on requests from trusted_proxies. Unset: off."
+        ),
+        json_schema_extra={"example": "X-Forwarded-User"},
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks of the reverse proxies (e.g. [127.0.0.1, 10.0.0.0/24]) whose "
+            "trusted_proxy_header and X-Forwarded-For are believed."
+        ),
+        json_schema_extra={"example": ["127.0.0.1"]},
+    )
+    secret_key_file: ExpandedPath | None = Field(
+        default=None,
+        description=(
+            "File holding the key that signs CSRF tokens, outside the repository. "
+            "Unset: web_secret.key in data_dir, created (mode 0600) on first start."
+        ),
+        json_schema_extra={"example": "/etc/sepwatch/web_secret.key"},
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(f"public_url must be an http:// or https:// URL without query, got {value!r}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an IP address or network") from None
+        return [item.strip() for item in value]
 
 
 class ChannelSettings(BaseModel):
@@ -829,6 +918,10 @@ class Settings(BaseModel):
         default_factory=DeliverySettings, description="Retries, backoff and dead letters of the outbox relay."
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="The mail server for email alerts.")
+    web: WebSettings = Field(
+        default_factory=WebSettings,
+        description="The web UI and JSON API: address, sessions, reverse proxy and single sign-on header.",
+    )
     channels: list[ChannelSettings] = Field(
         default_factory=list,
         description="IM channels by name: Apprise URLs or JSON webhooks. Items: name, type, url, secret, rate_per_minute, max_bytes.",

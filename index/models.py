@@ -391,12 +391,15 @@ class OutboxRow(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(100))
-    mode: Mapped[str] = mapped_column(String(10))  # immediate | digest
+    # the recipient's delivery: immediate | daily | weekly (held for that digest); digest: a bundle
+    mode: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20))  # pending | sent | dead | held | digested
     reason: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # host:pid of the relay holding the row's lease, so a restart can release a dead relay's rows at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -411,3 +414,53 @@ class SchedulerJob(Base):
     id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
     next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
     job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class UserRow(Base):
+    """A local account of the web UI and JSON API; ``role`` is viewer, editor or admin.
+
+    ``password_hash`` is an argon2id hash (None: the account signs in only through the trusted proxy
+    or API tokens); ``ics_token_hash`` the SHA-256 of the personal calendar feed token.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(5))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ics_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ics_token_created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiTokenRow(Base):
+    """An API token of a user: only its SHA-256 is kept; ``prefix`` lets people tell tokens apart."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A sign-in: the SHA-256 of the session cookie's value, valid until ``expires_at``."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

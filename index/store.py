@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import DateTime, Engine, Table, bindparam, delete, func, insert, literal, select, update
@@ -187,11 +188,104 @@ class Store:
         host = socket.gethostname()
         with self.session(write=True) as s:
             runs = list(s.scalars(select(Run).where(Run.status == "running", Run.host == host)))
-            gone = [r for r in runs if r.pid is None or (r.pid != os.getpid() and not _pid_alive(r.pid))]
+            gone = [r for r in runs if r.pid is None or (r.pid != os.getpid() and not pid_alive(r.pid))]
             for r in gone:
                 r.status = "interrupted"
                 r.finished_at = utcnow()
             return gone
+
+    def register_daemon(self) -> tuple[int | None, list[Run]]:
+        """Record this process as the daemon of the store: ``(run id, daemons of other hosts)``.
+
+        When a live daemon of this host is recorded already, nothing is written: ``(None, [it])``.
+        Daemons of other hosts cannot be checked from here and are returned for a warning.
+        """
+        host = socket.gethostname()
+        with self.session(write=True) as s:
+            others = list(s.scalars(select(Run).where(Run.kind == "daemon", Run.status == "running")))
+            here = [
+                r for r in others if r.host == host and r.pid not in (None, os.getpid()) and pid_alive(r.pid)
+            ]
+            if here:
+                return None, here
+            run = Run(
+                kind="daemon",
+                source=None,
+                status="running",
+                pid=os.getpid(),
+                host=host,
+                args={},
+                counts={},
+                errors=[],
+            )
+            s.add(run)
+            s.flush()
+            return run.id, [r for r in others if r.host != host]
+
+    def end_child_runs(
+        self,
+        pid: int,
+        started_after: dt.datetime,
+        source: str,
+        status: str,
+        reason: str,
+        *,
+        also_failed: bool = False,
+    ) -> list[int]:
+        """Close the crawl runs that child process ``pid`` of this host started after ``started_after``.
+
+        Runs it left ``running`` (killed, out of memory) get ``status`` and ``reason``; with
+        ``also_failed``, runs it finished as ``failed`` do too (a crawl stopped by the daemon records
+        only that it was stopped, the daemon knows why). A child that died before it opened its run
+        gets one, so that its failure is in the ledger. Returns the ids changed or added.
+        """
+        host = socket.gethostname()
+        with self.session(write=True) as s:
+            runs = list(
+                s.scalars(
+                    select(Run).where(
+                        Run.pid == pid,
+                        Run.host == host,
+                        Run.kind == "crawl",
+                        Run.started_at >= started_after,
+                    )
+                )
+            )
+            error = {"url": source, "reason": reason}
+            if not runs:
+                run = Run(
+                    kind="crawl",
+                    source=source,
+                    status=status,
+                    pid=pid,
+                    host=host,
+                    args={},
+                    counts={},
+                    errors=[error],
+                    finished_at=utcnow(),
+                )
+                s.add(run)
+                s.flush()
+                return [run.id]
+            states = ("running", "failed") if also_failed else ("running",)
+            changed = [r for r in runs if r.status in states]
+            for r in changed:
+                r.status = status
+                r.finished_at = r.finished_at or utcnow()
+                r.errors = [*(r.errors or []), error]
+            return [r.id for r in changed]
+
+    def latest_run_status(self, kind: str, sources: Sequence[str]) -> dict[str, str]:
+        """The status of the latest run of ``kind`` per source, for the sources that have one."""
+        latest = (
+            select(Run.source, func.max(Run.id).label("id"))
+            .where(Run.kind == kind, Run.source.in_(list(sources)))
+            .group_by(Run.source)
+            .subquery()
+        )
+        with self.session() as s:
+            rows = s.execute(select(Run.source, Run.status).join(latest, Run.id == latest.c.id))
+            return {str(source): str(status) for source, status in rows}
 
     def recent_runs(self, limit: int = 10) -> list[Run]:
         with self.session() as s:
@@ -629,14 +723,19 @@ def _refresh_version(version: Version, doc: StandardDocument, meta: dict[str, An
     return changed
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    # A zombie (dead, not yet reaped by whoever inherited it) has finished all it will do.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

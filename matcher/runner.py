@@ -367,6 +367,7 @@ def pinned_evidence(store: Store, maps: Sequence[ClaimMap]) -> dict[tuple[str, i
 
     out: dict[tuple[str, int, str], list[Any]] = {}
     cache: dict[str, list[Version]] = {}
+    clauses: dict[int, dict[str, str]] = {}
     for cm in maps:
         for claim in cm.claims:
             for feature in claim.features:
@@ -381,14 +382,14 @@ def pinned_evidence(store: Store, maps: Sequence[ClaimMap]) -> dict[tuple[str, i
                         named = [v for v in versions if mapping.version and v.label == mapping.version]
                         version = named[-1] if named else (versions[-1] if versions else None)
                     if version is not None:
-                        text = next(
-                            (
-                                s.text
-                                for s in records.sections_of(store, version.id)
-                                if s.number == mapping.clause
-                            ),
-                            "",
-                        )
+                        if version.id not in clauses:
+                            # First text of each clause number, loaded once per version (specs are MBs).
+                            by_number: dict[str, str] = {}
+                            for s in records.sections_of(store, version.id):
+                                if s.number is not None:
+                                    by_number.setdefault(s.number, s.text)
+                            clauses[version.id] = by_number
+                        text = clauses[version.id].get(mapping.clause, "")
                     rows.append(
                         EvidenceRow(
                             spec=mapping.spec,

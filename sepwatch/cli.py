@@ -6,7 +6,6 @@ import datetime as dt
 import html
 import json
 import re
-import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -89,18 +88,18 @@ def init(ctx: Context, path: Path, force: bool) -> None:
 @cli.command()
 @pass_ctx
 def run(ctx: Context) -> None:
-    """Run the service until stopped (Ctrl-C or SIGTERM)."""
-    from sepwatch.service import serve
+    """Run the service until stopped: crawls on schedule, alerts, delivery (Ctrl-C or SIGTERM)."""
+    from scheduler.daemon import AlreadyRunning
+    from sepwatch.service import handle_signals, serve
+    from web.server import WebServerError, WebService
 
     stop = threading.Event()
-
-    def _stop(signum: int, _frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    handle_signals(stop)
     with ctx.app() as app:
-        serve(app, stop)
+        try:
+            serve(app, stop, extras=[WebService(app)] if app.settings.web.enabled else [])
+        except (AlreadyRunning, WebServerError) as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @cli.command("import")
@@ -826,6 +825,7 @@ def status(ctx: Context, as_json: bool) -> None:
                 for r in app.store.recent_runs(10)
             ],
             "sources": app.store.source_health(available(settings), settings.crawl.unhealthy_after_failures),
+            "outbox": outbox_status(app),
         }
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
@@ -844,6 +844,15 @@ def status(ctx: Context, as_json: bool) -> None:
         f"search:  {search_['backend']}: {search_['documents']} documents, {search_['sections']} sections; "
         f"{store['index_pending']} versions waiting to be indexed"
     )
+    box = info["outbox"]
+    click.echo(
+        f"outbox:  {box['pending']} pending, {box['held']} held for digests, {box['sent']} sent, {box['dead']} dead"
+    )
+    for d in box["dead_letters"]:
+        click.echo(
+            f"  dead #{d['id']} {d['channel']} → {_terminal_safe(d['recipient'])} after {d['attempts']} attempts: "
+            f"{_terminal_safe(d['last_error'] or '')} (`sepwatch alerts retry {d['id']}`)"
+        )
     crawled = [h for h in info["sources"] if h["state"] != "never run"]
     click.echo("sources:" if crawled else "sources: none crawled yet")
     for h in crawled:
@@ -858,6 +867,17 @@ def status(ctx: Context, as_json: bool) -> None:
         counts = ", ".join(f"{k} {v}" for k, v in r["counts"].items())
         source = _terminal_safe(r["source"] or "")
         click.echo(f"  #{r['id']} {r['kind']} {source} {r['status']} {r['started_at']}  {counts}")
+
+
+from sepwatch.cli_web import users, web_command  # noqa: E402  (it needs Context from above)
+
+cli.add_command(users)
+cli.add_command(web_command)
+
+from sepwatch.cli_alerts import alerts, calendar, outbox_status  # noqa: E402  (it needs Context from above)
+
+cli.add_command(alerts)
+cli.add_command(calendar)
 
 
 def main() -> None:

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False),
         _ts("next_attempt_at"),
         sa.Column("last_error", sa.Text),
+        sa.Column("claimed_by", sa.String(300)),
         _ts("sent_at", nullable=True),
         sa.Column(
             "digest_id",
