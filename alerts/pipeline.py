@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 COMMIT_GRACE = dt.timedelta(minutes=10)
+# An event whose alert could not be built is tried again on every evaluation for this long, then
+# given up (logged each time) so that one broken event cannot hold its cursor back for ever.
+RETRY_FAILED_FOR = dt.timedelta(days=1)
 CURSORS = {
     "matches": "alerts:matches",
     "drift": "alerts:drift",
@@ -137,19 +140,26 @@ def _consume(
         if not rows:
             return
         raised: list[rules.Raised] = []
+        failed: set[int] = set()
         for row in rows:
             try:
                 alert = build(ctx, row)
             except Exception as exc:  # one bad event must not stop every later alert
                 log.exception("%s %s: no alert raised", model.__tablename__, row.id)
                 report.errors.append(f"{model.__tablename__} {row.id}: {type(exc).__name__}: {exc}")
+                failed.add(row.id)
                 continue
             if alert is not None:
                 raised.append(alert)
         safe = position
-        settled = utcnow() - COMMIT_GRACE
+        now = utcnow()
+        settled = now - COMMIT_GRACE
         for row in rows:
             if not ordered and _aware(row.created_at) > settled:
+                break
+            if row.id in failed and _aware(row.created_at) > now - RETRY_FAILED_FOR:
+                # Held here so the next evaluation tries it again (a passing database error);
+                # the later events' alerts are written now and come back as no-ops.
                 break
             safe = row.id
         _write(store, router, raised, report, cursor=(cursor, safe) if safe > position else None)

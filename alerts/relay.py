@@ -176,7 +176,10 @@ class _ChannelPass:
         if self.channel is None:
             for row in self.rows:
                 self._fail(
-                    row, DeliveryError(f"no channel named {self.name!r} is configured", retryable=False)
+                    # Retried (with backoff, up to delivery.max_attempts): a renamed or removed channel
+                    # can be put back without losing its backlog.
+                    row,
+                    DeliveryError(f"no channel named {self.name!r} is configured", retryable=True),
                 )
             self.rows = []
             return
@@ -229,11 +232,14 @@ class _ChannelPass:
                 self.count(sent=1)
 
     def _take(self, limiter: RateLimiter) -> bool:
-        """Take the limiter's token for one send, waiting for it only within the pass's pace."""
+        """Take the limiter's token for one send, waiting for it only within the pass's pace and
+        never past the half of the lease (every part of a split message asks here)."""
+        if time.monotonic() > self.lease_end:
+            return False
         delay = limiter.try_take()
         if delay <= 0:
             return True
-        if time.monotonic() + delay > self.deadline:
+        if time.monotonic() + delay > min(self.deadline, self.lease_end):
             return False
         time.sleep(delay)
         return limiter.try_take() <= 0

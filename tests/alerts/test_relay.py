@@ -223,6 +223,16 @@ def test_a_channel_that_must_wait_is_skipped_not_slept_on(app: App) -> None:
     assert rows(app, "ip-chat")[1].attempts == 0  # waiting for the limit is not a failed attempt
 
 
+def test_a_rate_limit_wait_never_outlasts_the_lease(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pace longer than the lease (schedule.relay_interval_s of 10 minutes): waiting 10 s for the
+    # limit would send after the 4 s lease ended, when another relay may have claimed the row too.
+    monkeypatch.setattr(relay_module, "LEASE", dt.timedelta(seconds=4))
+    slow = Recorder("ip-chat", rate_per_minute=6)
+    report = relay_due(app, channels(**{"ip-chat": slow}), pace_s=600)
+    assert len(slow.sent) == 1 and report.deferred == 1
+    assert [r.status for r in rows(app, "ip-chat")] == ["sent", "pending"]
+
+
 def test_a_short_rate_limit_wait_is_waited_out_in_the_channels_thread(app: App) -> None:
     chans = channels(**{"ip-chat": Recorder("ip-chat", rate_per_minute=600)})  # one per 0.1 s
     # Without pace, the channel's second message waits for the next pass…
@@ -253,13 +263,20 @@ def test_long_messages_are_split_and_resumed_after_a_failure(app: App) -> None:
     assert parts[0].subject.endswith(f"(1/{count})")
 
 
-def test_a_row_for_a_channel_that_is_not_configured_is_dead(app: App) -> None:
+def test_a_row_for_a_channel_no_longer_configured_waits_for_it(app: App) -> None:
+    """A renamed or removed channel does not kill its backlog: the rows are retried with backoff,
+    and delivered once the channel is back."""
     chans = channels()
     del chans["alice-im"]
-    relay_due(app, chans)
-    dead = store_alerts.dead_letters(app.store)
-    assert [r.channel for r in dead] == ["alice-im", "alice-im"]
-    assert dead[0].last_error == "no channel named 'alice-im' is configured"
+    report = relay_due(app, chans)
+    waiting = rows(app, "alice-im")
+    assert [r.status for r in waiting] == ["pending", "pending"] and report.dead == 0
+    assert waiting[0].last_error == "no channel named 'alice-im' is configured"
+    later = max(_aware(r.next_attempt_at) for r in waiting)
+    back = channels()
+    assert relay_due(app, back, now=later).sent == 2
+    assert [r.status for r in rows(app, "alice-im")] == ["sent", "sent"]
+    assert len(back["alice-im"].keys) == 2
 
 
 def test_two_relays_at_once_send_each_row_once(app: App) -> None:

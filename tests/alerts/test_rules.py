@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from alerts import pipeline
+from alerts import pipeline, rules
 from alerts.pipeline import evaluate, remind
 from index import alerts as store_alerts
 from index.models import AlertRow, Cursor, OutboxRow
@@ -351,3 +352,41 @@ def test_the_cursor_moves_past_settled_events_only(app: App, monkeypatch: pytest
     assert store_alerts.cursor_position(app.store, "alerts:matches") == match_id
     assert evaluate(app, today=ev.TODAY).events == 0
     assert counts(app)[0] == 1
+
+
+def test_an_event_whose_alert_failed_is_tried_again(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passing error while building one alert holds the cursor at that event: the next evaluation
+    raises it. Events after it are alerted at once, and not twice."""
+    monkeypatch.setattr(pipeline, "COMMIT_GRACE", dt.timedelta(0))
+    ev.spec(app, "17.6.0", ev.V1)
+    (match_id,) = ev.match_new(app).matches
+    real = rules.match_alert
+
+    def flaky(ctx: Any, row: Any) -> Any:
+        raise OSError("database went away")
+
+    monkeypatch.setattr(rules, "match_alert", flaky)
+    failed = evaluate(app, today=ev.TODAY)
+    assert failed.errors and "database went away" in failed.errors[0]
+    assert store_alerts.cursor_position(app.store, "alerts:matches") < match_id
+    assert counts(app)[0] == 0
+    monkeypatch.setattr(rules, "match_alert", real)
+    assert dict(evaluate(app, today=ev.TODAY).kinds) == {"match": 1}
+    assert store_alerts.cursor_position(app.store, "alerts:matches") == match_id
+
+
+def test_an_event_that_keeps_failing_is_given_up_after_a_while(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "COMMIT_GRACE", dt.timedelta(0))
+    monkeypatch.setattr(pipeline, "RETRY_FAILED_FOR", dt.timedelta(0))  # as if a day had passed
+    ev.spec(app, "17.6.0", ev.V1)
+    (match_id,) = ev.match_new(app).matches
+
+    def broken(ctx: Any, row: Any) -> Any:
+        raise ValueError("a bug in one alert")
+
+    monkeypatch.setattr(rules, "match_alert", broken)
+    assert evaluate(app, today=ev.TODAY).errors
+    assert store_alerts.cursor_position(app.store, "alerts:matches") == match_id
+    assert evaluate(app, today=ev.TODAY).events == 0

@@ -136,6 +136,29 @@ def test_editor_replaces_a_map_and_sees_validation_errors(
     assert (claims_dir / "CN223344556A.yaml").exists()
 
 
+def test_a_new_map_never_replaces_the_file_of_another_patents_map(
+    corpus: Corpus, web_app: App, client: Callable[..., WebClient]
+) -> None:
+    editor = client("editor")
+    claims_dir = web_app.settings.matcher.claims_dir
+    assert claims_dir is not None
+    first = editor.post(
+        "/claims/upload",
+        data={"csrf_token": editor.csrf, "text": CLAIM_MAP.replace("CN112345678A", "EP1_B1")},
+    )
+    assert first.status_code == 303
+    # "EP1 B1" makes the same safe file name as "EP1_B1"; both maps must survive.
+    second = editor.post(
+        "/claims/upload",
+        data={"csrf_token": editor.csrf, "text": CLAIM_MAP.replace("CN112345678A", '"EP1 B1"')},
+    )
+    assert second.status_code == 303
+    assert "patent: EP1_B1" in (claims_dir / "EP1_B1.yaml").read_text(encoding="utf-8")
+    listing = editor.get("/api/v1/claims").json()
+    assert {m["patent"] for m in listing["maps"]} == {"CN112345678A", "EP1_B1", "EP1 B1"}
+    assert listing["invalid"] == []
+
+
 def test_only_editors_with_csrf_change_maps(
     corpus: Corpus, web_app: App, client: Callable[..., WebClient]
 ) -> None:

@@ -487,13 +487,21 @@ def save_upload(
         raise UploadRejected([p.render(name) for p in exc.problems]) from None
     if expected_patent is not None and cm.patent != expected_patent:
         raise UploadRejected([f"{name}: this map is for {cm.patent}, not {expected_patent}"])
-    existing = next((m for m in load_maps(settings).maps if m.patent == cm.patent), None)
+    maps = load_maps(settings).maps
+    existing = next((m for m in maps if m.patent == cm.patent), None)
     folder.mkdir(parents=True, exist_ok=True)
-    target = (
-        Path(existing.path)
-        if existing is not None and existing.path
-        else folder / f"{_SAFE_NAME.sub('_', cm.patent)}.yaml"
-    )
+    if existing is not None and existing.path:
+        target = Path(existing.path)
+    else:
+        # Different numbers can make the same file name ("EP1 B1", "EP1_B1"): never replace the
+        # file of another patent's map.
+        taken = {Path(m.path).resolve() for m in maps if m.path}
+        stem = _SAFE_NAME.sub("_", cm.patent)
+        target = folder / f"{stem}.yaml"
+        n = 2
+        while target.resolve() in taken:
+            target = folder / f"{stem}-{n}.yaml"
+            n += 1
     _atomic_write_text(target, text)
     stored = loads(text, str(target))
     sync_claim_maps(store, [stored])
