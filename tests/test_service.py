@@ -101,6 +101,7 @@ def test_run_recovers_after_a_crash_and_stops_on_sigterm(
         log = stderr.wait_for("sepwatch is running")
         assert "was interrupted" in log
         assert "indexing 1 versions left over" in log
+        assert "nobody can sign in yet: create the first account with `sepwatch users add" in log
         with App.open(settings) as app:
             assert app.store.pending_index_count() == 0
             assert [h.number for h in app.search.search(SearchQuery("handover")).hits] == [

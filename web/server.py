@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from index.users import list_users
 from sepwatch.app import App
 from web.app import create_app
 
@@ -126,6 +127,10 @@ def start_in_thread(app: App, *, host: str | None = None, port: int | None = Non
         time.sleep(0.02)
     handle = WebServer(host, bound_port, server, thread)
     log.info("web UI at %s", settings.public_url or handle.url)
+    if not any(not user.disabled for user in list_users(app.store)):
+        log.warning(
+            "nobody can sign in yet: create the first account with `sepwatch users add NAME --role admin`"
+        )
     return handle
 
 

@@ -193,3 +193,21 @@ def test_api_put_with_a_token(corpus: Corpus, web_app: App, client: Callable[...
     assert good.status_code == 200
     assert good.json() == {"patent": "CN112345678A", "claims": 1, "features": 2, "file": "CN112345678A.yaml"}
     assert editor.get("/api/v1/claims").json()["maps"][0]["owners"] == ["ip-wireless", "ip-core"]
+
+
+def test_a_patent_number_with_a_slash_has_its_chart_export_and_api(
+    corpus: Corpus, web_app: App, client: Callable[..., WebClient]
+) -> None:
+    """PCT numbers are written with slashes (WO2020/123456): every claim-map route must reach them."""
+    claims_dir = web_app.settings.matcher.claims_dir
+    assert claims_dir is not None
+    (claims_dir / "wo.yaml").write_text(CLAIM_MAP.replace("CN112345678A", "WO2020/123456"), encoding="utf-8")
+    web = client()
+    assert 'href="/claims/WO2020/123456"' in web.get("/claims").text
+    chart = web.get("/claims/WO2020/123456")
+    assert chart.status_code == 200 and "Claim chart: WO2020/123456" in visible_text(chart.text)
+    assert 'action="/claims/WO2020/123456/export"' in chart.text
+    export = web.get("/claims/WO2020/123456/export", params={"format": "xlsx", "language": "en"})
+    assert export.status_code == 200
+    assert web.get("/api/v1/claims/WO2020%2F123456").json()["patent"] == "WO2020/123456"
+    assert web.get("/api/v1/claims/WO2020/123456/drift").json() == []

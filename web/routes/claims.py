@@ -69,16 +69,18 @@ def claims_view(request: Request, app: AppDep, saved: str | None = None) -> HTML
     )
 
 
-@router.get("/claims/{patent}", response_class=HTMLResponse, include_in_schema=False)
-def chart_view(request: Request, patent: str, app: AppDep, saved: str | None = None) -> HTMLResponse:
-    return render(request, "pages/claim_chart.html", {"chart": _chart(app, patent), "upload_saved": saved})
-
-
-@router.get("/claims/{patent}/export", include_in_schema=False)
+# Patent numbers may hold "/" (WO2020/123456): they are path parameters, and the routes with a
+# suffix come before the bare one, which would otherwise take the suffix as part of the number.
+@router.get("/claims/{patent:path}/export", include_in_schema=False)
 def export_view(
     patent: str, app: AppDep, format: ExportFormat = "xlsx", language: ExportLanguage = "zh+en"
 ) -> Response:
     return _export(app, patent, format, language)
+
+
+@router.get("/claims/{patent:path}", response_class=HTMLResponse, include_in_schema=False)
+def chart_view(request: Request, patent: str, app: AppDep, saved: str | None = None) -> HTMLResponse:
+    return render(request, "pages/claim_chart.html", {"chart": _chart(app, patent), "upload_saved": saved})
 
 
 def _export(app: App, patent: str, fmt: ExportFormat, language: ExportLanguage) -> Response:
@@ -150,7 +152,7 @@ async def upload_view(
     return await _upload_page(request, app, user, file, text, None)
 
 
-@router.post("/claims/{patent}/upload", include_in_schema=False)
+@router.post("/claims/{patent:path}/upload", include_in_schema=False)
 async def replace_view(
     request: Request,
     patent: str,
@@ -180,21 +182,7 @@ def claims_api(app: AppDep) -> ClaimMapList:
 
 
 @router.get(
-    "/api/v1/claims/{patent}",
-    summary="Claim chart (Table B.2) with evidence and drift",
-    response_model=ClaimChart,
-    response_class=SafeJSONResponse,
-    tags=["claims"],
-)
-def chart_api(patent: str, app: AppDep) -> ClaimChart:
-    """Table B.2 of the patent as data: per claim and feature the cited clauses with their quoted
-    text (pinned to stored versions), the analysis (corresponds, relation, mandatory), the evidence
-    the matcher found, the conclusions; and the drift history of the mapped clauses."""
-    return _chart(app, patent)
-
-
-@router.get(
-    "/api/v1/claims/{patent}/drift",
+    "/api/v1/claims/{patent:path}/drift",
     summary="Drift of the mapped clauses",
     response_model=list[DriftOut],
     response_class=SafeJSONResponse,
@@ -206,7 +194,7 @@ def drift_api(patent: str, app: AppDep) -> list[DriftOut]:
 
 
 @router.get(
-    "/api/v1/claims/{patent}/export",
+    "/api/v1/claims/{patent:path}/export",
     summary="Export Tables B.1/B.2 (.xlsx, .docx)",
     tags=["claims"],
     responses={200: {"content": {MEDIA_TYPES["xlsx"]: {}, MEDIA_TYPES["docx"]: {}}}},
@@ -221,8 +209,22 @@ def export_api(
     return _export(app, patent, format, language)
 
 
+@router.get(
+    "/api/v1/claims/{patent:path}",
+    summary="Claim chart (Table B.2) with evidence and drift",
+    response_model=ClaimChart,
+    response_class=SafeJSONResponse,
+    tags=["claims"],
+)
+def chart_api(patent: str, app: AppDep) -> ClaimChart:
+    """Table B.2 of the patent as data: per claim and feature the cited clauses with their quoted
+    text (pinned to stored versions), the analysis (corresponds, relation, mandatory), the evidence
+    the matcher found, the conclusions; and the drift history of the mapped clauses."""
+    return _chart(app, patent)
+
+
 @router.put(
-    "/api/v1/claims/{patent}",
+    "/api/v1/claims/{patent:path}",
     summary="Add or replace a claim map (editor)",
     response_model=UploadResult,
     response_class=SafeJSONResponse,
