@@ -12,6 +12,7 @@ from crawlers.sources import available
 from index import alerts as alert_store
 from index.search.base import SearchError, SearchIndex
 from index.store import Store
+from scheduler.requests import next_crawls
 from web.views.common import aware
 
 RUNS_SHOWN = 30
@@ -26,6 +27,9 @@ class SourceHealthOut(BaseModel):
     last_status: str | None
     last_success: str | None
     last_error: str | None
+    next_crawl: dt.datetime | None = Field(
+        default=None, description="When the daemon's persisted job crawls it next; None: no such job."
+    )
 
 
 class RunError(BaseModel):
@@ -79,6 +83,7 @@ def _errors(raw: Any) -> list[RunError]:
 
 def sources_page(store: Store, search: SearchIndex, settings: Settings) -> SourcesPage:
     health = store.source_health(available(settings), settings.crawl.unhealthy_after_failures)
+    scheduled = next_crawls(store)
     runs = []
     for r in store.recent_runs(RUNS_SHOWN):
         started, finished = aware(r.started_at), aware(r.finished_at)
@@ -100,7 +105,7 @@ def sources_page(store: Store, search: SearchIndex, settings: Settings) -> Sourc
     except SearchError as exc:
         index_counts, index_error = {}, str(exc)
     return SourcesPage(
-        health=[SourceHealthOut(**h) for h in health],
+        health=[SourceHealthOut(**h, next_crawl=scheduled.get(h["source"])) for h in health],
         runs=runs,
         index_backend=search.name,
         index_counts=index_counts,
