@@ -798,6 +798,7 @@ def reindex(ctx: Context) -> None:
 def status(ctx: Context, as_json: bool) -> None:
     """Configuration, store, search index, source health and recent runs at a glance."""
     from crawlers.sources import available
+    from scheduler.requests import next_crawls
 
     settings = ctx.settings
     with ctx.app() as app:
@@ -827,6 +828,10 @@ def status(ctx: Context, as_json: bool) -> None:
             "sources": app.store.source_health(available(settings), settings.crawl.unhealthy_after_failures),
             "outbox": outbox_status(app),
         }
+        upcoming = next_crawls(app.store)
+        for h in info["sources"]:
+            when = upcoming.get(h["source"])
+            h["next_crawl"] = when.isoformat(timespec="seconds") if when else None
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -853,14 +858,18 @@ def status(ctx: Context, as_json: bool) -> None:
             f"  dead #{d['id']} {d['channel']} → {_terminal_safe(d['recipient'])} after {d['attempts']} attempts: "
             f"{_terminal_safe(d['last_error'] or '')} (`sepwatch alerts retry {d['id']}`)"
         )
-    crawled = [h for h in info["sources"] if h["state"] != "never run"]
+    crawled = [h for h in info["sources"] if h["state"] != "never run" or h["next_crawl"]]
     click.echo("sources:" if crawled else "sources: none crawled yet")
     for h in crawled:
-        line = f"  {h['source']}: {h['state']}, last run {h['last_run']} {h['last_status']}"
+        line = f"  {h['source']}: {h['state']}"
+        if h["last_run"]:
+            line += f", last run {h['last_run']} {h['last_status']}"
         if h["consecutive_failures"]:
             line += (
                 f", {h['consecutive_failures']} failures in a row: {_terminal_safe(h['last_error'] or '')}"
             )
+        if h["next_crawl"]:
+            line += f", next crawl {h['next_crawl']}"
         click.echo(line)
     click.echo("runs:" if info["runs"] else "runs:    none yet")
     for r in info["runs"]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -141,6 +144,17 @@ def test_a_restart_keeps_the_schedule_and_missed_runs_make_one_catch_up(
     assert daemon.terminate() == 0
     assert len(deployment.runs("testfeed")) == 1
     assert stored_jobs(deployment.settings())["crawl:testfeed"].next_run_time == first_next
+    # `sepwatch status` tells when each source is crawled next.
+    status = subprocess.run(
+        [sys.executable, "-m", "sepwatch", "--config", str(deployment.config), "status", "--json"],
+        env=deployment.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    [testfeed] = [h for h in json.loads(status.stdout)["sources"] if h["source"] == "testfeed"]
+    assert dt.datetime.fromisoformat(testfeed["next_crawl"]) == first_next.replace(microsecond=0)
 
     # Asleep for five hours: five runs missed, one catch-up run on waking.
     move_next_run(deployment.settings(), "crawl:testfeed", dt.datetime.now(dt.UTC) - dt.timedelta(hours=5))
