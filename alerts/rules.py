@@ -35,8 +35,21 @@ from index.store import Store
 
 log = logging.getLogger(__name__)
 
-# Windows in which claims can still be shaped to read on the standard.
-LINKED_WINDOWS = ("amendment", "divisional", "continuation", "response")
+# Windows in which claims can still be shaped to read on the standard: besides amendment, divisional,
+# continuation and office-action response windows, the examination request (CN Rule 57(1), JP, KR
+# voluntary amendments before the first action; EP with the reply to the search opinion), PCT
+# national-phase entry (PCT Art. 28/41) and the JP appeal (amendments filed with it) — see
+# ../shared/domain/FACTS.md §1. R.71(3) EPC allows reasoned amendments within its period (R.71(6)).
+LINKED_WINDOWS = (
+    "amendment",
+    "divisional",
+    "continuation",
+    "response",
+    "examination-request",
+    "national-phase",
+    "appeal",
+)
+LINKED_RULES = ("ep-r71-3-grant-fees",)
 QUOTE_CHARS = 1200
 DIFF_CHARS = 2000
 
@@ -171,7 +184,7 @@ class Context:
             d
             for application in set(applications)
             for d in self.deadlines_of(application)
-            if d.status == "open" and d.window in LINKED_WINDOWS
+            if d.status == "open" and (d.window in LINKED_WINDOWS or d.rule_id in LINKED_RULES)
         ]
         return sorted(hits, key=lambda d: (d.due or dt.date.max, d.application, d.rule_id))
 

@@ -101,6 +101,19 @@ def test_linked_alert_names_the_open_window_and_the_day_it_closes(app: App) -> N
     assert evaluate(app, today=ev.TODAY).alerts == []
 
 
+def test_a_match_before_the_examination_request_is_linked_to_that_window(app: App) -> None:
+    """Claims of a CN invention can be amended when substantive examination is requested (Rule 57(1)):
+    a match on an application still waiting for that request names the request's deadline."""
+    ev.patent(app)  # filed 2023-03-01, no priority, no request yet
+    ev.spec(app, "17.6.0", ev.V1)
+    ev.match_new(app)
+    assert dict(evaluate(app, today=ev.TODAY).kinds) == {"linked": 1}
+    (linked,) = store_alerts.list_alerts(app.store)
+    (window,) = linked.payload["windows"]
+    assert (window["window"], window["rule"]) == ("examination-request", "cn-examination-request")
+    assert linked.payload["closes"] == "2026-03-02"  # 3 years: Sunday 2026-03-01 rolls over to Monday
+
+
 def test_a_closed_window_is_not_linked(app: App) -> None:
     ev.patent(app)
     ev.notice(app)
