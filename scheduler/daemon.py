@@ -81,12 +81,20 @@ def same_schedule(a: BaseTrigger, b: BaseTrigger) -> bool:
 
 class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
     """APScheduler 3 makes one more pass over due jobs after shutdown(); the executors are gone
-    by then, so the pass would move those jobs' next run past them without running them."""
+    by then, so the pass would move those jobs' next run past them without running them.
+
+    APScheduler catches a failing ``get_due_jobs`` but not a failing ``update_job`` or
+    ``get_next_run_time`` in the same pass (the store went away in between, e.g. a PostgreSQL
+    restart): the exception would end the scheduler's thread and no job would ever run again."""
 
     def _process_jobs(self) -> float | None:
         if self.state != STATE_RUNNING:
             return None
-        wait: float | None = super()._process_jobs()
+        try:
+            wait: float | None = super()._process_jobs()
+        except Exception:
+            log.exception("the scheduler could not update its job store; trying again shortly")
+            return float(self.jobstore_retry_interval)
         return wait
 
 

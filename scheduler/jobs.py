@@ -96,33 +96,43 @@ def _log_report(name: str, report: dict[str, Any]) -> None:
 
 
 def pipeline() -> None:
-    """Match the new versions against the claim maps, then raise and route the alerts they cause."""
-    daemon = current()
-    daemon.pipeline_busy.set()
-    try:
-        while not daemon.stopping.is_set():
-            daemon.pipeline_requested.clear()
-            _match_new(daemon)
-            from alerts.pipeline import evaluate
+    """Match the new versions against the claim maps, then raise and route the alerts they cause.
 
-            report = evaluate(daemon.app)
-            if report.alerts or report.errors:
-                log.info(
-                    "%d alerts raised (%s), %d deliveries queued",
-                    len(report.alerts),
-                    ", ".join(f"{kind} {n}" for kind, n in sorted(report.kinds.items())),
-                    report.deliveries,
-                )
-            for error in report.errors:
-                log.warning("alert evaluation: %s", error)
-            if report.deliveries:
-                daemon.wake("relay")
-            if not daemon.pipeline_requested.is_set():
-                break
-    finally:
-        daemon.pipeline_busy.clear()
-    if daemon.pipeline_requested.is_set():  # asked for between the last pass and now
-        daemon.wake("pipeline")
+    A crawl that finishes meanwhile asks for another pass (``pipeline_requested``); while this job
+    is busy that request is answered here, not by waking the job, which would be skipped as a
+    second instance.
+    """
+    daemon = current()
+    while not daemon.stopping.is_set():
+        daemon.pipeline_busy.set()
+        try:
+            while not daemon.stopping.is_set():
+                daemon.pipeline_requested.clear()
+                _pass(daemon)
+                if not daemon.pipeline_requested.is_set():
+                    break
+        finally:
+            daemon.pipeline_busy.clear()
+        if not daemon.pipeline_requested.is_set():  # nothing asked for between the last pass and now
+            return
+
+
+def _pass(daemon: Daemon) -> None:
+    _match_new(daemon)
+    from alerts.pipeline import evaluate
+
+    report = evaluate(daemon.app)
+    if report.alerts or report.errors:
+        log.info(
+            "%d alerts raised (%s), %d deliveries queued",
+            len(report.alerts),
+            ", ".join(f"{kind} {n}" for kind, n in sorted(report.kinds.items())),
+            report.deliveries,
+        )
+    for error in report.errors:
+        log.warning("alert evaluation: %s", error)
+    if report.deliveries:
+        daemon.wake("relay")
 
 
 def _match_new(daemon: Daemon) -> None:

@@ -44,6 +44,15 @@ def catch_up_index(app: App) -> None:
     app.indexer.drain()
 
 
+def drain_index(app: App) -> None:
+    """Index what is queued; a store that is briefly unreachable (a PostgreSQL restart) leaves the
+    queue for the next round instead of ending the service."""
+    try:
+        app.indexer.drain()
+    except Exception as exc:
+        log.warning("indexing new versions failed, trying again later: %s: %s", type(exc).__name__, exc)
+
+
 def handle_signals(stop: threading.Event) -> None:
     """First SIGTERM/SIGINT: set ``stop``; a second: exit now (the outbox and ledger survive a crash)."""
 
@@ -82,10 +91,10 @@ def serve(
             app.search.name,
         )
         while not stop.wait(poll_seconds):
-            app.indexer.drain()
+            drain_index(app)
     finally:
         for extra in reversed(started):
             extra.stop()
         daemon.stop(SHUTDOWN_GRACE_SECONDS)
-    app.indexer.drain()
+    drain_index(app)
     log.info("sepwatch stopped")

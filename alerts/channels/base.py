@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +285,21 @@ def redact(text: str, secrets: set[str]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def url_secrets(url: str) -> set[str]:
+    """Pieces of ``url`` that may be credentials, to keep them out of error reasons: user, password,
+    a host that is not a DNS name (tokens stand there: wecombot://KEY), path segments, and query
+    values named like credentials or long enough to be one."""
+    parts = urlsplit(url.strip())
+    found = {parts.username or "", parts.password or ""}
+    if parts.hostname and "." not in parts.hostname:
+        found.add(parts.hostname)
+    found.update(unquote(p) for p in parts.path.split("/"))
+    for name, values in parse_qs(parts.query).items():
+        named = any(word in name.lower() for word in ("secret", "token", "key", "sig", "pass", "auth"))
+        found.update(v for v in values if named or len(v) >= 16)
+    return {s for s in found if len(s) >= 6}
 
 
 def check_size(channel: Channel, body: str) -> None:

@@ -81,7 +81,7 @@ class EmailChannel:
         mail["References"] = root
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
         mail["Content-Language"] = message.language
-        mail["X-Sepwatch-Thread"] = message.thread
+        mail["X-Sepwatch-Thread"] = " ".join(message.thread.split())  # one line, whatever the source
         mail.set_content(message.text, subtype="plain", charset="utf-8")
         if message.html is not None:
             mail.add_alternative(message.html, subtype="html", charset="utf-8")

@@ -48,6 +48,7 @@ from alerts.channels.base import (
     redact,
     snippet,
     truncate_bytes,
+    url_secrets,
 )
 
 log = logging.getLogger(__name__)
@@ -367,21 +368,6 @@ def kind_of(plugin: Any) -> str:
         if isinstance(plugin, cls):
             return kind
     return "apprise"
-
-
-def url_secrets(url: str) -> set[str]:
-    """Pieces of ``url`` that may be credentials, to keep them out of error reasons: user, password,
-    a host that is not a DNS name (tokens stand there: wecombot://KEY), path segments, and query
-    values named like credentials or long enough to be one."""
-    parts = urlsplit(url.strip())
-    found = {parts.username or "", parts.password or ""}
-    if parts.hostname and "." not in parts.hostname:
-        found.add(parts.hostname)
-    found.update(unquote(p) for p in parts.path.split("/"))
-    for name, values in parse_qs(parts.query).items():
-        named = any(word in name.lower() for word in ("secret", "token", "key", "sig", "pass", "auth"))
-        found.update(v for v in values if named or len(v) >= 16)
-    return {s for s in found if len(s) >= 6}
 
 
 class _Collect(logging.Handler):

@@ -17,7 +17,15 @@ from typing import Any
 
 import httpx
 
-from alerts.channels.base import DeliveryError, Message, check_size, parse_retry_after, redact, snippet
+from alerts.channels.base import (
+    DeliveryError,
+    Message,
+    check_size,
+    parse_retry_after,
+    redact,
+    snippet,
+    url_secrets,
+)
 
 try:
     from sepwatch import __version__
@@ -69,9 +77,7 @@ class WebhookChannel:
         self.max_bytes = max_bytes or DEFAULT_MAX_BYTES
         self.rate_per_minute = rate_per_minute or DEFAULT_RATE_PER_MINUTE
         self._secret = secret
-        self._secrets = {
-            s for s in (parsed.userinfo.decode(), parsed.query.decode(), secret or "") if len(s) >= 6
-        }
+        self._secrets = url_secrets(url) | {s for s in (secret or "",) if len(s) >= 6}
         self._client = httpx.Client(
             timeout=timeout_s,
             follow_redirects=False,

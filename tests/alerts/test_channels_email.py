@@ -110,6 +110,14 @@ def test_header_injection_through_the_subject_stays_in_the_subject(plain: SmtpRe
     assert plain.mails[0].rcpt_tos == ["alice@example.com"]
 
 
+def test_a_thread_key_from_a_crawled_number_with_line_breaks_is_still_delivered(plain: SmtpReceiver) -> None:
+    """Threads are named after patent and spec numbers, which come from crawled text."""
+    channel(plain).send(message(thread="spec:TS 38.331\r\nBcc: mallory@evil.test"), "alice@example.com")
+    [received] = plain.wait_for(1)
+    assert received["Bcc"] is None
+    assert received["X-Sepwatch-Thread"] == "spec:TS 38.331 Bcc: mallory@evil.test"
+
+
 @pytest.mark.parametrize(
     "address", [None, "", "not an address", "alice@example.com\r\nBcc: x@evil.test", "a@x.test, b@y.test"]
 )

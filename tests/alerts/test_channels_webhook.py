@@ -170,3 +170,14 @@ def test_built_from_settings_with_the_url_in_a_file(hook: WebhookReceiver, tmp_p
     assert request.path == "/from-file"
     assert json.loads(request.body)["key"] == "alert:42:ops-hook"
     assert request.headers["x-sepwatch-signature"].startswith("sha256=")
+
+
+def test_credentials_the_receiver_echoes_stay_out_of_reasons(hook: WebhookReceiver) -> None:
+    # The reason is stored in the outbox and shown on the status page; the URL's credentials are
+    # often repeated in a refusal ("invalid token ...").
+    hook.respond(401, "invalid token abcdef123456 for hook T0123456789, password pw-9f8e7d6c")
+    url = hook.url.replace("http://", "http://ops:pw-9f8e7d6c@") + "/in/T0123456789?token=abcdef123456"
+    error = failure(WebhookChannel("ops-hook", url))
+    assert "webhook answered 401" in error.reason
+    for credential in ("abcdef123456", "T0123456789", "pw-9f8e7d6c"):
+        assert credential not in error.reason
