@@ -18,35 +18,16 @@ from index.patents import add_events, upsert_patent
 from matcher.claimmap import ClaimMap, load
 from matcher.runner import MatchReport, process_new
 from sepwatch.app import App
+from tests.conftest import REPO
 
 TODAY = dt.date(2024, 10, 1)
 WINDOW_CLOSES = "2024-12-20"
 APPLICATION = "CN202310123456"
 PATENT = "CN112345678A"
 
-CLAIM_MAP = """\
-patent: CN112345678A
-family: [EP3456789A1]
-title: 一种终端能力指示方法
-owners: [ip-wireless]
-standards: ["3GPP TS 23.501"]
-claims:
-  - number: 1
-    text: >-
-      1. A method performed by a reduced capability terminal, comprising: providing a reduced
-      capability indication to the radio access network during the random access procedure;
-      and identifying the terminal as a reduced capability device from a dedicated logical
-      channel identity.
-    features:
-      - id: 1A
-        text: providing a reduced capability indication to the radio access network during the random access procedure
-        terms: [RedCap, NG-RAN, Random Access]
-        maps_to:
-          - {spec: "3GPP TS 23.501", clause: "5.41", version: "17.6.0", relation: direct, mandatory: true}
-      - id: 1B
-        text: the network identifying the terminal as a RedCap device from a specific logical channel identity used for common control channel identification
-        terms: [RedCap UE, LCID, CCCH]
-"""
+CLAIM_MAP = (REPO / "tests" / "fixtures" / "claims" / "redcap" / "cn112345678a.yaml").read_text(
+    encoding="utf-8"
+)
 
 V1 = (
     "An NR RedCap UE using NR shall provide an NR RedCap indication to the NG-RAN during the "
